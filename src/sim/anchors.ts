@@ -16,14 +16,26 @@ export type KernelFile = 'mmu/tdp_mmu.c' | 'mmu/spte.h' | 'mmu/tdp_iter.c' | 'mm
 export type AnchorPattern =
   /** The function definition itself (its signature line through its closing brace). */
   | { kind: 'function' }
-  /** A call of `callee` (plain call, or `kvm_x86_call(callee)(...)` / `static_call(kvm_x86_callee)`),
-   *  optionally the nth (0-based) such call when several exist. */
-  | { kind: 'call'; callee: string; nth?: number }
-  /** A KVM_BUG_ON / WARN_ON / WARN_ON_ONCE / lockdep_assert_held* macro call whose argument
-   *  text contains every identifier in `mentions`. */
-  | { kind: 'macro'; macro: string; mentions: string[] }
-  /** An `if` whose condition calls/mentions every identifier in `mentions`. */
-  | { kind: 'if'; mentions: string[] };
+  /** A call of `callee`: a plain call, or a kvm_x86_ops hook call (`kvm_x86_call(callee)(...)`,
+   *  `static_call(kvm_x86_callee)(...)`, `kvm_x86_ops.callee(...)`). `via` narrows it to one of
+   *  the two; `nth` (0-based) picks one of several such calls in source order. */
+  | { kind: 'call'; callee: string; via?: 'direct' | 'hook'; nth?: number; within?: IfScope }
+  /** A KVM_BUG_ON / WARN_ON / WARN_ON_ONCE / lockdep_assert_held* macro call whose arguments
+   *  mention every identifier in `mentions` (variables, functions, struct fields). */
+  | { kind: 'macro'; macro: string; mentions: string[]; within?: IfScope }
+  /** An `if` (or `else if`) whose condition mentions every identifier in `mentions`;
+   *  it resolves to `if (cond)` through the end of its then-branch. */
+  | { kind: 'if'; mentions: string[]; within?: IfScope };
+
+/** Narrows a pattern to one part of an enclosing `if`: the one whose condition mentions every
+ *  identifier in `if` (e.g. "the KVM_BUG_ON in the else branch of the if on is_last_spte"). */
+export interface IfScope {
+  if: string[];
+  /** Default 'then'. 'else' covers everything after `else`, including later else-ifs. */
+  part?: 'condition' | 'then' | 'else';
+  /** That `if` itself lies inside another scope. */
+  within?: IfScope;
+}
 
 export interface Anchor {
   id: string;
