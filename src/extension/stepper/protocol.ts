@@ -110,6 +110,8 @@ export interface SpteView {
   /** 'leaf 2M', 'non-leaf', 'non-present', 'frozen', ... */
   summary: string;
   fields: BitFieldView[];
+  /** What a reviewer should notice (broken writable invariants, stray bits). */
+  warnings: string[];
 }
 
 export interface TreeEntryView {
@@ -177,7 +179,8 @@ export interface PositionView {
   stack: FrameView[];
   location: LocationView;
   lock: LockMode;
-  spte: { old: SpteView | null; new: SpteView | null };
+  /** Old and new SPTE of the current event, or of its nearest enclosing call that changed one. */
+  spte: { from: number | null; old: SpteView | null; new: SpteView | null };
   /** The GFN the trees are drawn around (the event's, or the last one seen before it). */
   treeGfn: string | null;
   trees: TreeView[];
