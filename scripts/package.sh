@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `npm run package`: production build, then dist/tdp-mmu-sim.vsix (install it into a desktop
+# VS Code with `code --install-extension dist/tdp-mmu-sim.vsix`). vsce comes from the e2e cache.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+source test/e2e/env.sh
+bash test/e2e/setup.sh tools
+node scripts/build.mjs --production
+# --no-dependencies: everything is bundled into dist/; --skip-license: no LICENSE file (yet).
+PATH="$E2E_NODE24_DIR/bin:$PATH" "$E2E_VSCE" package --no-dependencies --skip-license --allow-missing-repository --out dist/tdp-mmu-sim.vsix

@@ -1,0 +1,43 @@
+// Extension entry point. activate() must stay cheap (budget: 100 ms, measured by the
+// extension-host suite test/e2e/suite/activation.test.ts): register commands and providers here,
+// and require() heavy modules (simulator, tree-sitter, webview host) inside their handlers.
+import * as vscode from 'vscode';
+import { SettingsService } from './config';
+
+/** What every feature of the extension gets at activation. */
+export interface ExtensionServices {
+  context: vscode.ExtensionContext;
+  log: vscode.LogOutputChannel;
+  settings: SettingsService;
+}
+
+/** Returned by activate(), for the extension-host tests. */
+export interface ExtensionApi {
+  services: ExtensionServices;
+  /** Time spent in activate(), in ms. */
+  activationMs: number;
+}
+
+export function activate(context: vscode.ExtensionContext): ExtensionApi {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('TDP MMU Simulator', { log: true });
+  const settings = new SettingsService(context.extension.packageJSON, log);
+  const services: ExtensionServices = { context, log, settings };
+  context.subscriptions.push(
+    log,
+    settings,
+    vscode.commands.registerCommand('tdpMmuSim.showLog', () => log.show()),
+    vscode.commands.registerCommand('tdpMmuSim.checkSettings', () => settings.check(true)),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: external programs enabled')),
+  );
+  // Checked after activation so a slow file system never delays it; each problem is a warning.
+  setTimeout(() => settings.check(false).catch((e) => log.error(`checking settings: ${e}`)), 0);
+  const activationMs = performance.now() - started;
+  log.info(`activated in ${activationMs.toFixed(1)} ms: VS Code ${vscode.version}, ` +
+    `${vscode.workspace.isTrusted ? 'trusted workspace' : 'Restricted Mode (external programs disabled)'}`);
+  return { services, activationMs };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}
