@@ -1,0 +1,269 @@
+// Compact storage for millions of events: each event is varint-encoded into byte chunks, in blocks
+// of BLOCK events that decode independently (GFNs are delta-coded and 64-bit values are coded
+// against the two most recent literals within the block). Random access decodes one block.
+import type { EntryWrite, LockMode, PgLevel, RootKind, Spte } from './types';
+import { FROZEN_SPTE, SHADOW_NONPRESENT_VALUE } from './spte';
+import type { TableKind } from './table-store';
+
+export const BLOCK = 64;
+const CHUNK = 1 << 22;
+
+/** One decoded event as stored (strings still interned). */
+export interface RawEvent {
+  site: number;
+  /** >= 0: parent seq; < 0: top level, prefix id = -1 - parent. */
+  parent: number;
+  lock: LockMode;
+  root: RootKind | undefined;
+  level: PgLevel | undefined;
+  vcpu: number | null;
+  gfn: number | undefined;
+  old: Spte | undefined;
+  new: Spte | undefined;
+  status: Spte | undefined;
+  result: number; // -1 = none
+  extra: boolean;
+  writes: EntryWrite[];
+  /** Root allocations (+1) / frees (-1) per table kind, index by tableKindIndex. */
+  roots: Array<{ table: TableKind; present: boolean }>;
+}
+
+const LOCKS: LockMode[] = ['none', 'read', 'write'];
+const ROOTS: Array<RootKind | undefined> = [undefined, 'direct', 'mirror'];
+const TABLES: TableKind[] = ['direct', 'mirror', 'sept'];
+
+// Value tags.
+const V_NONPRESENT = 0, V_FROZEN = 1, V_PREV0 = 2, V_PREV1 = 3, V_ZERO = 4, V_LIT = 5;
+
+const scratch64 = new BigUint64Array(1);
+const scratch32 = new Uint32Array(scratch64.buffer);
+
+/** Per-block coder state shared by encoder and decoder. */
+class BlockState {
+  prevGfn = 0;
+  p0lo = 0; p0hi = 0; p1lo = 0; p1hi = 0;
+  reset(): void {
+    this.prevGfn = 0;
+    this.p0lo = this.p0hi = this.p1lo = this.p1hi = 0;
+  }
+}
+
+export class EventEncoder {
+  private chunks: Uint8Array[] = [new Uint8Array(CHUNK)];
+  private used: number[] = [0];
+  /** Position of the first event of each block: chunk index * CHUNK + offset. */
+  private blockPos: Float64Array = new Float64Array(1024);
+  count = 0;
+  private st = new BlockState();
+  private buf = new Uint8Array(1 << 16);
+  private n = 0;
+
+  // ---- encoding ----------------------------------------------------------------------------
+  private ensure(extra: number): void {
+    if (this.n + extra <= this.buf.length) return;
+    const b = new Uint8Array(Math.max(this.buf.length * 2, this.n + extra));
+    b.set(this.buf.subarray(0, this.n));
+    this.buf = b;
+  }
+  private byte(b: number): void {
+    this.buf[this.n++] = b;
+  }
+  private varint(v: number): void {
+    // v is a non-negative integer < 2^53
+    while (v >= 0x80) {
+      this.buf[this.n++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.n++] = v;
+  }
+  private zigzag(v: number): void {
+    this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+  private value(v: Spte): void {
+    const st = this.st;
+    if (v === SHADOW_NONPRESENT_VALUE) return this.byte(V_NONPRESENT);
+    if (v === FROZEN_SPTE) return this.byte(V_FROZEN);
+    if (v === 0n) return this.byte(V_ZERO);
+    scratch64[0] = v;
+    const lo = scratch32[0], hi = scratch32[1];
+    if (lo === st.p0lo && hi === st.p0hi) return this.byte(V_PREV0);
+    if (lo === st.p1lo && hi === st.p1hi) {
+      this.byte(V_PREV1);
+    } else {
+      this.byte(V_LIT);
+      this.varint((lo ^ st.p0lo) >>> 0);
+      this.varint((hi ^ st.p0hi) >>> 0);
+    }
+    st.p1lo = st.p0lo; st.p1hi = st.p0hi;
+    st.p0lo = lo; st.p0hi = hi;
+  }
+  private gfn(g: number): void {
+    this.zigzag(g - this.st.prevGfn);
+    this.st.prevGfn = g;
+  }
+
+  /** Append one event. `writes` are parallel arrays so the simulator need not allocate objects. */
+  append(e: {
+    site: number; parent: number; lock: LockMode; root?: RootKind; level?: PgLevel; vcpu: number | null;
+    gfn?: number; old?: Spte; new?: Spte; status?: Spte; result: number; extra: boolean;
+  }, w: WriteBuffer): void {
+    const seq = this.count;
+    if (seq % BLOCK === 0) {
+      this.st.reset();
+      const bi = seq / BLOCK;
+      if (bi >= this.blockPos.length) {
+        const nb = new Float64Array(this.blockPos.length * 2);
+        nb.set(this.blockPos);
+        this.blockPos = nb;
+      }
+      this.blockPos[bi] = -1; // set when the bytes land
+    }
+    this.n = 0;
+    this.ensure(64 + w.length * 32);
+    this.varint(e.site);
+    this.zigzag(e.parent >= 0 ? seq - e.parent : e.parent);
+    const lockI = e.lock === 'none' ? 0 : e.lock === 'read' ? 1 : 2;
+    const rootI = e.root === undefined ? 0 : e.root === 'direct' ? 1 : 2;
+    this.byte(lockI | (rootI << 2) | ((e.level ?? 0) << 4) | (e.vcpu !== null ? 0x80 : 0));
+    const flags = (e.gfn !== undefined ? 1 : 0) | (e.old !== undefined ? 2 : 0) | (e.new !== undefined ? 4 : 0) |
+      (e.result >= 0 ? 8 : 0) | (e.status !== undefined ? 16 : 0) | (w.length ? 32 : 0) | (e.extra ? 64 : 0);
+    this.byte(flags);
+    if (e.vcpu !== null) this.varint(e.vcpu);
+    if (e.gfn !== undefined) this.gfn(e.gfn);
+    if (e.old !== undefined) this.value(e.old);
+    if (e.new !== undefined) this.value(e.new);
+    if (e.status !== undefined) this.value(e.status);
+    if (e.result >= 0) this.varint(e.result);
+    if (w.length) {
+      this.varint(w.length);
+      for (let i = 0; i < w.length; i++) {
+        this.byte(w.table[i] | (w.level[i] << 2));
+        this.gfn(w.gfn[i]);
+        this.value(w.old[i]);
+        this.value(w.new[i]);
+      }
+    }
+    this.flush(seq);
+    this.count++;
+  }
+
+  private flush(seq: number): void {
+    let c = this.chunks.length - 1;
+    if (this.used[c] + this.n > this.chunks[c].length) {
+      this.chunks.push(new Uint8Array(Math.max(CHUNK, this.n)));
+      this.used.push(0);
+      c++;
+    }
+    const off = this.used[c];
+    this.chunks[c].set(this.buf.subarray(0, this.n), off);
+    this.used[c] += this.n;
+    if (seq % BLOCK === 0) this.blockPos[seq / BLOCK] = c * CHUNK + off;
+  }
+
+  /** Release the unused tail of the last chunk. */
+  trim(): void {
+    const c = this.chunks.length - 1;
+    this.chunks[c] = this.chunks[c].slice(0, this.used[c]);
+    this.blockPos = this.blockPos.slice(0, Math.ceil(this.count / BLOCK));
+  }
+
+  bytes(): number {
+    return this.used.reduce((a, b) => a + b, 0);
+  }
+
+  // ---- decoding ----------------------------------------------------------------------------
+  /** Decode events block*BLOCK .. upto (inclusive, within that block), in order. */
+  decodeBlock(block: number, upto: number, out: (seq: number, e: RawEvent) => void): void {
+    const pos = this.blockPos[block];
+    let c = Math.floor(pos / CHUNK);
+    const r = new Reader(this.chunks[c], pos - c * CHUNK);
+    for (let seq = block * BLOCK; seq <= upto; seq++) {
+      if (r.p >= this.used[c]) { c++; r.chunk = this.chunks[c]; r.p = 0; }
+      out(seq, r.event(seq));
+    }
+  }
+}
+
+class Reader {
+  private st = new BlockState();
+  constructor(public chunk: Uint8Array, public p: number) {}
+  private byte(): number {
+    return this.chunk[this.p++];
+  }
+  private varint(): number {
+    let v = 0, mul = 1, b: number;
+    do { b = this.chunk[this.p++]; v += (b & 0x7f) * mul; mul *= 0x80; } while (b & 0x80);
+    return v;
+  }
+  private zigzag(): number {
+    const v = this.varint();
+    return v % 2 ? -(v + 1) / 2 : v / 2;
+  }
+  private gfn(): number {
+    const g = this.st.prevGfn + this.zigzag();
+    this.st.prevGfn = g;
+    return g;
+  }
+  private value(): Spte {
+    const st = this.st;
+    const t = this.byte();
+    if (t === V_NONPRESENT) return SHADOW_NONPRESENT_VALUE;
+    if (t === V_FROZEN) return FROZEN_SPTE;
+    if (t === V_ZERO) return 0n;
+    if (t === V_PREV0) { scratch32[0] = st.p0lo; scratch32[1] = st.p0hi; return scratch64[0]; }
+    let lo: number, hi: number;
+    if (t === V_PREV1) { lo = st.p1lo; hi = st.p1hi; } else { lo = (this.varint() ^ st.p0lo) >>> 0; hi = (this.varint() ^ st.p0hi) >>> 0; }
+    st.p1lo = st.p0lo; st.p1hi = st.p0hi; st.p0lo = lo; st.p0hi = hi;
+    scratch32[0] = lo; scratch32[1] = hi;
+    return scratch64[0];
+  }
+  event(seq: number): RawEvent {
+    const site = this.varint();
+    const pd = this.zigzag();
+    const packed = this.byte();
+    const flags = this.byte();
+    const lv = (packed >> 4) & 7;
+    const e: RawEvent = {
+      site, parent: pd > 0 ? seq - pd : pd, lock: LOCKS[packed & 3], root: ROOTS[(packed >> 2) & 3],
+      level: lv ? (lv as PgLevel) : undefined, vcpu: packed & 0x80 ? this.varint() : null,
+      gfn: undefined, old: undefined, new: undefined, status: undefined, result: -1, extra: (flags & 64) !== 0,
+      writes: [], roots: [],
+    };
+    if (flags & 1) e.gfn = this.gfn();
+    if (flags & 2) e.old = this.value();
+    if (flags & 4) e.new = this.value();
+    if (flags & 16) e.status = this.value();
+    if (flags & 8) e.result = this.varint();
+    if (flags & 32) {
+      const nw = this.varint();
+      for (let i = 0; i < nw; i++) {
+        const tb = this.byte();
+        const g = this.gfn();
+        const o = this.value();
+        const nv = this.value();
+        const table = TABLES[tb & 3];
+        const level = tb >> 2;
+        if (level === 0) e.roots.push({ table, present: nv !== 0n });
+        else e.writes.push({ table, gfn: g, level: level as PgLevel, old: o, new: nv });
+      }
+    }
+    return e;
+  }
+}
+
+/** Staged entry writes of the event being built (parallel arrays; level 0 = root alloc/free). */
+export class WriteBuffer {
+  table: number[] = [];
+  level: number[] = [];
+  gfn: number[] = [];
+  old: Spte[] = [];
+  new: Spte[] = [];
+  length = 0;
+  add(table: number, gfn: number, level: number, old: Spte, nv: Spte): void {
+    const i = this.length++;
+    this.table[i] = table; this.level[i] = level; this.gfn[i] = gfn; this.old[i] = old; this.new[i] = nv;
+  }
+  clear(): void {
+    this.length = 0;
+  }
+}

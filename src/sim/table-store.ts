@@ -1,0 +1,121 @@
+// The page-table contents a Recording can show at any event: for each table kind (direct root,
+// mirror root, the TDX module's S-EPT) a map from (level, table index) to the 512 entries of that
+// page table. Entries are keyed by position (level + GFN), not by physical page, because that is
+// what an EntryWrite names; a freed page table is represented by its entries going back to the
+// empty value. Nodes are copy-on-write so that checkpoints share everything they did not change.
+import type { PgLevel, RootKind, Spte, WalkEntry } from './types';
+import { SPTE_ENT_PER_PAGE, gfnRoundForLevel, pagesPerHpage, spteIndex, tableSpanPages } from './levels';
+import { SHADOW_NONPRESENT_VALUE, is_last_spte, is_shadow_present_pte, septState } from './spte';
+
+export type TableKind = RootKind | 'sept';
+export const TABLE_KINDS: readonly TableKind[] = ['direct', 'mirror', 'sept'];
+export const tableKindIndex = (t: TableKind): number => (t === 'direct' ? 0 : t === 'mirror' ? 1 : 2);
+
+/** The value of an entry nobody wrote: SHADOW_NONPRESENT_VALUE for SPTEs, FREE (0) in the S-EPT. */
+export function emptyValue(t: TableKind): Spte {
+  return t === 'sept' ? 0n : SHADOW_NONPRESENT_VALUE;
+}
+
+/** Present for the walk: MMU-present SPTE, or any S-EPT state but FREE. */
+export function entryPresent(t: TableKind, v: Spte): boolean {
+  return t === 'sept' ? v !== 0n : is_shadow_present_pte(v);
+}
+
+/** A leaf mapping: present and last-level (SPTE), or a leaf S-EPT state. */
+export function entryIsLeaf(t: TableKind, v: Spte, level: PgLevel): boolean {
+  if (t === 'sept') {
+    const s = septState(v);
+    return s !== 'FREE' && s !== 'NL_MAPPED' && s !== 'NL_BLOCKED';
+  }
+  return is_shadow_present_pte(v) && is_last_spte(v, level);
+}
+
+interface Node {
+  owner: number;
+  e: BigUint64Array;
+}
+
+const nodeKey = (level: PgLevel, gfn: number): number => Math.floor(gfn / tableSpanPages(level)) * 8 + level;
+
+/** One table kind's entries. `owner` tags nodes this store may mutate in place. */
+export class TableStore {
+  private static nextOwner = 1;
+  private owner = TableStore.nextOwner++;
+  /** Present leaf entries per level (index = level). */
+  readonly leafCounts = new Float64Array(6);
+  rootPresent = false;
+
+  constructor(readonly kind: TableKind, readonly rootLevel: PgLevel, private nodes = new Map<number, Node>()) {}
+
+  get(level: PgLevel, gfn: number): Spte {
+    const n = this.nodes.get(nodeKey(level, gfn));
+    return n ? n.e[spteIndex(gfn, level)] : emptyValue(this.kind);
+  }
+
+  set(level: PgLevel, gfn: number, v: Spte): void {
+    const key = nodeKey(level, gfn);
+    let n = this.nodes.get(key);
+    if (!n) {
+      n = { owner: this.owner, e: new BigUint64Array(SPTE_ENT_PER_PAGE) };
+      if (this.kind !== 'sept') n.e.fill(SHADOW_NONPRESENT_VALUE);
+      this.nodes.set(key, n);
+    } else if (n.owner !== this.owner) {
+      n = { owner: this.owner, e: n.e.slice() };
+      this.nodes.set(key, n);
+    }
+    const i = spteIndex(gfn, level);
+    const old = n.e[i];
+    if (entryIsLeaf(this.kind, old, level)) this.leafCounts[level]--;
+    if (entryIsLeaf(this.kind, v, level)) this.leafCounts[level]++;
+    n.e[i] = v;
+  }
+
+  /** An immutable copy sharing every node; this store copies a node before its next change. */
+  snapshot(): TableStore {
+    const s = new TableStore(this.kind, this.rootLevel, new Map(this.nodes));
+    s.owner = 0; // a snapshot never mutates in place
+    s.leafCounts.set(this.leafCounts);
+    s.rootPresent = this.rootPresent;
+    this.owner = TableStore.nextOwner++;
+    return s;
+  }
+
+  /** A private, mutable copy (for replaying from a checkpoint). */
+  fork(): TableStore {
+    const s = new TableStore(this.kind, this.rootLevel, new Map(this.nodes));
+    s.leafCounts.set(this.leafCounts);
+    s.rootPresent = this.rootPresent;
+    return s;
+  }
+
+  walk(gfn: number): WalkEntry[] {
+    if (!this.rootPresent) return [];
+    const out: WalkEntry[] = [];
+    for (let level = this.rootLevel; level >= 1; level--) {
+      const g = gfnRoundForLevel(gfn, level as PgLevel);
+      const v = this.get(level as PgLevel, g);
+      out.push({ level: level as PgLevel, gfn: g, spte: v });
+      if (!entryPresent(this.kind, v) || entryIsLeaf(this.kind, v, level as PgLevel)) break;
+    }
+    return out;
+  }
+
+  /** Non-empty entries of the page table at `level` covering gfn (FROZEN and blocked ones included). */
+  tableAt(gfn: number, level: PgLevel): WalkEntry[] {
+    const n = this.nodes.get(nodeKey(level, gfn));
+    if (!n) return [];
+    const base = Math.floor(gfn / tableSpanPages(level)) * tableSpanPages(level);
+    const empty = emptyValue(this.kind);
+    const out: WalkEntry[] = [];
+    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
+      if (n.e[i] !== empty) out.push({ level, gfn: base + i * pagesPerHpage(level), spte: n.e[i] });
+    }
+    return out;
+  }
+
+  counts(): Partial<Record<PgLevel, number>> {
+    const out: Partial<Record<PgLevel, number>> = {};
+    for (let l = 1; l <= 5; l++) if (this.leafCounts[l]) out[l as PgLevel] = this.leafCounts[l];
+    return out;
+  }
+}
