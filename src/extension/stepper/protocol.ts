@@ -42,6 +42,8 @@ export type WebviewMessage =
   | { type: 'navigate'; action: NavAction }
   /** Jump to any event. */
   | { type: 'seek'; seq: number }
+  /** Jump to the event shown at this index of the filtered timeline (keyboard paging). */
+  | { type: 'seekRow'; index: number }
   /** Rows [start, start+count) of the filtered timeline. */
   | { type: 'rows'; start: number; count: number }
   | { type: 'filter'; filter: TimelineFilter }

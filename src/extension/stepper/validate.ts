@@ -40,6 +40,7 @@ const messageSchema = {
       properties: { type: { const: 'navigate' }, action: { type: 'string', enum: [...NAV_ACTIONS] } },
     },
     { type: 'object', additionalProperties: false, required: ['type', 'seq'], properties: { type: { const: 'seek' }, seq: seqSchema } },
+    { type: 'object', additionalProperties: false, required: ['type', 'index'], properties: { type: { const: 'seekRow' }, index: seqSchema } },
     {
       type: 'object', additionalProperties: false, required: ['type', 'start', 'count'],
       properties: {

@@ -7,6 +7,7 @@ const validMessage = fc.oneof(
   fc.constant({ type: 'ready' }),
   fc.constantFrom(...NAV_ACTIONS).map((action) => ({ type: 'navigate', action })),
   fc.nat({ max: 0x7fffffff }).map((seq) => ({ type: 'seek', seq })),
+  fc.nat({ max: 0x7fffffff }).map((index) => ({ type: 'seekRow', index })),
   fc.record({ start: fc.nat({ max: 0x7fffffff }), count: fc.nat({ max: MAX_ROWS_PER_REQUEST }) }).map((r) => ({ type: 'rows', ...r })),
   fc.record({
     categories: fc.uniqueArray(fc.constantFrom(...FILTER_CATEGORIES)),
@@ -44,6 +45,7 @@ describe('stepper webview message validation', () => {
       [{ type: 'seek', seq: 1.5 }, /message\.seq must be integer/],
       [{ type: 'seek', seq: '12' }, /message\.seq/],
       [{ type: 'seek' }, /seq/],
+      [{ type: 'seekRow', index: 2 ** 31 }, /message\.index/],
       [{ type: 'rows', start: 0, count: MAX_ROWS_PER_REQUEST + 1 }, /message\.count/],
       [{ type: 'navigate', action: 'reverseTime' }, /message\.action .*stepForward/],
       [{ type: 'filter', filter: { categories: ['set_spte', 'set_spte'], gfn: '' } }, /categories/],
@@ -63,7 +65,7 @@ describe('stepper webview message validation', () => {
       const r = validateWebviewMessage(raw);
       if (r.ok) {
         const t = (raw as { type: string }).type;
-        assert.ok(['ready', 'navigate', 'seek', 'rows', 'filter', 'reveal'].includes(t));
+        assert.ok(['ready', 'navigate', 'seek', 'seekRow', 'rows', 'filter', 'reveal'].includes(t));
       } else {
         assert.ok(r.error.length > 0);
       }
