@@ -2,6 +2,7 @@
 // its file, line and column. Three passes: YAML syntax (yaml package), structure (the shipped
 // JSON schema via ajv), meaning (build.ts). Never throws anything but ScenarioError.
 import { readFileSync } from 'fs';
+import { resolve } from 'path';
 import type { ProfileName, SourceLocation } from '../types';
 import type { Scenario } from '../scenario-types';
 import { ScenarioError } from './errors';
@@ -14,6 +15,8 @@ import { buildScenario } from './build';
 export interface LoadOptions {
   /** Use this profile instead of the file's (`tdp-sim run --profile`). */
   profile?: ProfileName;
+  /** Directory a relative path is read from (default: the process's); messages keep the path as given. */
+  cwd?: string;
 }
 
 export function loadScenario(text: string, file: string, opts: LoadOptions = {}): Scenario {
@@ -57,7 +60,7 @@ export function loadScenario(text: string, file: string, opts: LoadOptions = {})
 export function loadScenarioFile(path: string, opts: LoadOptions = {}): Scenario {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(resolve(opts.cwd ?? process.cwd(), path), 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
