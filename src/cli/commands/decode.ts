@@ -3,9 +3,8 @@
 import { parseArgs } from 'util';
 import type { CliCommand, CliIO } from '../command';
 import { UsageError } from '../command';
-import type { PgLevel } from '../../sim/types';
-import { parsePgLevel } from '../../sim/levels';
-import { decodeSeptEntry, decodeSpte, decodedSpteToJSON, hex64, parseSpte } from '../../sim/spte';
+import type { PgLevel } from '../../sim';
+import { decodeSeptEntry, decodeSpte, decodedSpteToJSON, hex64, parsePgLevel, parseSpte } from '../../sim';
 
 const USAGE = `usage: tdp-sim decode <spte> [--level N] [--vm tdx|vmx] [--sept] [--json]
 
