@@ -57,10 +57,16 @@ const fnDef = (fn: string, file: KernelFile, title: string, profiles = ALL): Anc
   ({ id: fn, fn, file, title, pattern: { kind: 'function' }, profiles });
 
 export const ANCHORS: readonly Anchor[] = [
+  // Profiles and patterns verified by src/kernel against Debian linux-source-6.12 (pre-tdx), the
+  // mainline TDX code of kernelorg-mirror/virt_kvm_kvm@6249af46 (mainline), and that code with
+  // the RFC v2 series' tdp_mmu.c/tdx.c hunks (09/23, 10/23, 11/23) applied (hugepage-rfc-v2).
+  // 'hugepage-rfc-v2' is the series as a whole, so patch 11's changes count (it drops the fault
+  // path's KVM_BUG_ON on huge mirror SPTEs and lets set_external_spte_present() split too).
+
   // ---- fault path ------------------------------------------------------------------------
   fnDef('kvm_tdp_mmu_map', 'mmu/tdp_mmu.c', 'TDP MMU page fault handler: walk, link page tables, install the leaf'),
   { id: 'kvm_tdp_mmu_map.split_huge', fn: 'kvm_tdp_mmu_map', file: 'mmu/tdp_mmu.c', title: 'a huge SPTE is in the way of a smaller mapping: split it', pattern: { kind: 'call', callee: 'tdp_mmu_split_huge_page' }, profiles: ALL },
-  { id: 'kvm_tdp_mmu_map.bug_mirror_huge', fn: 'kvm_tdp_mmu_map', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: no huge-page split of a mirror SPTE in the fault path', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: ['is_mirror_sptep'] }, profiles: TDX },
+  { id: 'kvm_tdp_mmu_map.bug_mirror_huge', fn: 'kvm_tdp_mmu_map', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: no huge-page split of a mirror SPTE in the fault path (dropped by RFC v2 11/23)', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: ['is_mirror_sptep'] }, profiles: MAINLINE },
   { id: 'kvm_tdp_mmu_map.alloc_external_spt', fn: 'kvm_tdp_mmu_map', file: 'mmu/tdp_mmu.c', title: 'allocate the external (S-EPT) page for a new mirror page table', pattern: { kind: 'call', callee: 'kvm_mmu_alloc_external_spt' }, profiles: TDX },
   { id: 'kvm_tdp_mmu_map.link_sp', fn: 'kvm_tdp_mmu_map', file: 'mmu/tdp_mmu.c', title: 'link a new page table under read mmu_lock', pattern: { kind: 'call', callee: 'tdp_mmu_link_sp' }, profiles: ALL },
   { id: 'kvm_tdp_mmu_map.handle_target_level', fn: 'kvm_tdp_mmu_map', file: 'mmu/tdp_mmu.c', title: 'install the leaf at the goal level', pattern: { kind: 'call', callee: 'tdp_mmu_map_handle_target_level' }, profiles: ALL },
@@ -69,32 +75,37 @@ export const ANCHORS: readonly Anchor[] = [
   fnDef('tdp_mmu_link_sp', 'mmu/tdp_mmu.c', 'point an SPTE at a new child page table'),
   { id: 'tdp_mmu_link_sp.atomic', fn: 'tdp_mmu_link_sp', file: 'mmu/tdp_mmu.c', title: 'shared (read mmu_lock): atomic link', pattern: { kind: 'call', callee: 'tdp_mmu_set_spte_atomic' }, profiles: ALL },
   { id: 'tdp_mmu_link_sp.exclusive', fn: 'tdp_mmu_link_sp', file: 'mmu/tdp_mmu.c', title: 'exclusive (write mmu_lock): plain set', pattern: { kind: 'call', callee: 'tdp_mmu_iter_set_spte' }, profiles: ALL },
+  fnDef('kvm_tdp_mmu_alloc_root', 'mmu/tdp_mmu.c', 'allocate (or reuse) a TDP root: direct, or mirror for TDX private memory'),
+  fnDef('tdp_mmu_get_root_for_fault', 'mmu/tdp_mmu.h', 'pick the mirror root for a private GPA, the direct root otherwise', TDX),
 
   // ---- atomic set (read mmu_lock) ------------------------------------------------------------
   fnDef('tdp_mmu_set_spte_atomic', 'mmu/tdp_mmu.c', 'set an SPTE with cmpxchg under read mmu_lock'),
   { id: 'tdp_mmu_set_spte_atomic.lockdep', fn: 'tdp_mmu_set_spte_atomic', file: 'mmu/tdp_mmu.c', title: 'lockdep: mmu_lock held for read', pattern: { kind: 'macro', macro: 'lockdep_assert_held_read', mentions: ['mmu_lock'] }, profiles: ALL },
   { id: 'tdp_mmu_set_spte_atomic.handle_changed_spte', fn: 'tdp_mmu_set_spte_atomic', file: 'mmu/tdp_mmu.c', title: 'bookkeeping for the change (shared)', pattern: { kind: 'call', callee: 'handle_changed_spte' }, profiles: ALL },
-  fnDef('__tdp_mmu_set_spte_atomic', 'mmu/tdp_mmu.c', 'the cmpxchg itself, or the mirror path', TDX),
+  fnDef('__tdp_mmu_set_spte_atomic', 'mmu/tdp_mmu.c', 'the cmpxchg itself, or the mirror path'),
   { id: '__tdp_mmu_set_spte_atomic.mirror_branch', fn: '__tdp_mmu_set_spte_atomic', file: 'mmu/tdp_mmu.c', title: 'mirror SPTE: propagate to the external page table', pattern: { kind: 'if', mentions: ['is_mirror_sptep'] }, profiles: TDX },
   { id: '__tdp_mmu_set_spte_atomic.bug_mirror_zap', fn: '__tdp_mmu_set_spte_atomic', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: atomic zap of a mirror SPTE', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: ['is_shadow_present_pte'] }, profiles: TDX },
   { id: '__tdp_mmu_set_spte_atomic.set_external_spte_present', fn: '__tdp_mmu_set_spte_atomic', file: 'mmu/tdp_mmu.c', title: 'non-present → present on a mirror SPTE', pattern: { kind: 'call', callee: 'set_external_spte_present' }, profiles: TDX },
-  { id: '__tdp_mmu_set_spte_atomic.cmpxchg', fn: '__tdp_mmu_set_spte_atomic', file: 'mmu/tdp_mmu.c', title: 'try_cmpxchg64 of the SPTE (fails if another thread changed it)', pattern: { kind: 'call', callee: 'try_cmpxchg64' }, profiles: TDX },
+  { id: '__tdp_mmu_set_spte_atomic.cmpxchg', fn: '__tdp_mmu_set_spte_atomic', file: 'mmu/tdp_mmu.c', title: 'try_cmpxchg64 of the SPTE (fails if another thread changed it)', pattern: { kind: 'call', callee: 'try_cmpxchg64' }, profiles: ALL },
   fnDef('set_external_spte_present', 'mmu/tdp_mmu.c', 'freeze the mirror SPTE, call the TDX hook, then publish', TDX),
-  { id: 'set_external_spte_present.bug_was_present', fn: 'set_external_spte_present', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: only non-present → present is supported', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: ['was_present'] }, profiles: TDX },
+  { id: 'set_external_spte_present.bug_was_present', fn: 'set_external_spte_present', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: only non-present → present (RFC v2: or a split) is supported', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: ['was_present'] }, profiles: TDX },
+  { id: 'set_external_spte_present.lockdep', fn: 'set_external_spte_present', file: 'mmu/tdp_mmu.c', title: 'lockdep: mmu_lock held (either mode)', pattern: { kind: 'macro', macro: 'lockdep_assert_held', mentions: ['mmu_lock'] }, profiles: TDX },
   { id: 'set_external_spte_present.freeze', fn: 'set_external_spte_present', file: 'mmu/tdp_mmu.c', title: 'cmpxchg the SPTE to FROZEN_SPTE while the TDX module is called', pattern: { kind: 'call', callee: 'try_cmpxchg64' }, profiles: TDX },
-  { id: 'set_external_spte_present.set_external_spte', fn: 'set_external_spte_present', file: 'mmu/tdp_mmu.c', title: 'leaf: kvm_x86_ops.set_external_spte', pattern: { kind: 'call', callee: 'set_external_spte' }, profiles: TDX },
+  { id: 'set_external_spte_present.set_external_spte', fn: 'set_external_spte_present', file: 'mmu/tdp_mmu.c', title: 'leaf: kvm_x86_ops.set_external_spte', pattern: { kind: 'call', callee: 'set_external_spte', via: 'hook' }, profiles: TDX },
   { id: 'set_external_spte_present.bug_no_external_spt', fn: 'set_external_spte_present', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: non-leaf without an external page table', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: ['external_spt'] }, profiles: TDX },
-  { id: 'set_external_spte_present.link_external_spt', fn: 'set_external_spte_present', file: 'mmu/tdp_mmu.c', title: 'non-leaf: kvm_x86_ops.link_external_spt', pattern: { kind: 'call', callee: 'link_external_spt' }, profiles: TDX },
+  { id: 'set_external_spte_present.link_external_spt', fn: 'set_external_spte_present', file: 'mmu/tdp_mmu.c', title: 'non-leaf: kvm_x86_ops.link_external_spt', pattern: { kind: 'call', callee: 'link_external_spt', via: 'hook' }, profiles: TDX },
+  { id: 'set_external_spte_present.split_external_spt', fn: 'set_external_spte_present', file: 'mmu/tdp_mmu.c', title: 'RFC v2 11/23: present leaf → non-leaf under read mmu_lock: split (TDX refuses)', pattern: { kind: 'call', callee: 'split_external_spt', via: 'direct' }, profiles: RFC },
 
   // ---- exclusive set (write mmu_lock) -----------------------------------------------------
   fnDef('tdp_mmu_set_spte', 'mmu/tdp_mmu.c', 'set an SPTE under write mmu_lock'),
   { id: 'tdp_mmu_set_spte.lockdep', fn: 'tdp_mmu_set_spte', file: 'mmu/tdp_mmu.c', title: 'lockdep: mmu_lock held for write', pattern: { kind: 'macro', macro: 'lockdep_assert_held_write', mentions: ['mmu_lock'] }, profiles: ALL },
   { id: 'tdp_mmu_set_spte.handle_changed_spte', fn: 'tdp_mmu_set_spte', file: 'mmu/tdp_mmu.c', title: 'bookkeeping for the change (exclusive)', pattern: { kind: 'call', callee: 'handle_changed_spte' }, profiles: ALL },
   { id: 'tdp_mmu_set_spte.mirror_branch', fn: 'tdp_mmu_set_spte', file: 'mmu/tdp_mmu.c', title: 'mirror SPTE: propagate the change to the external page table', pattern: { kind: 'if', mentions: ['is_mirror_sptep'] }, profiles: TDX },
-  { id: 'tdp_mmu_set_spte.bug_present', fn: 'tdp_mmu_set_spte', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: a mirror SPTE may only become non-present here', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: ['is_shadow_present_pte', 'new_spte'] }, profiles: MAINLINE },
-  { id: 'tdp_mmu_set_spte.remove_external_spte', fn: 'tdp_mmu_set_spte', file: 'mmu/tdp_mmu.c', title: 'present → non-present: remove from the external page table', pattern: { kind: 'call', callee: 'remove_external_spte' }, profiles: TDX },
-  { id: 'tdp_mmu_set_spte.split_external_spt', fn: 'tdp_mmu_set_spte', file: 'mmu/tdp_mmu.c', title: 'present leaf → present non-leaf: split the external mapping', pattern: { kind: 'call', callee: 'split_external_spt' }, profiles: RFC },
-  { id: 'tdp_mmu_set_spte.bug_other', fn: 'tdp_mmu_set_spte', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: any other mirror transition under write mmu_lock', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: [] }, profiles: RFC },
+  { id: 'tdp_mmu_set_spte.bug_present', fn: 'tdp_mmu_set_spte', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: a mirror SPTE may only become non-present here', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: ['is_shadow_present_pte', 'new_spte'], within: { if: ['is_mirror_sptep'] } }, profiles: MAINLINE },
+  { id: 'tdp_mmu_set_spte.remove_external_spte', fn: 'tdp_mmu_set_spte', file: 'mmu/tdp_mmu.c', title: 'present → non-present: remove from the external page table', pattern: { kind: 'call', callee: 'remove_external_spte', via: 'direct', within: { if: ['is_mirror_sptep'] } }, profiles: TDX },
+  { id: 'tdp_mmu_set_spte.split_branch', fn: 'tdp_mmu_set_spte', file: 'mmu/tdp_mmu.c', title: 'present leaf → present non-leaf: the split transition', pattern: { kind: 'if', mentions: ['is_last_spte'], within: { if: ['is_mirror_sptep'] } }, profiles: RFC },
+  { id: 'tdp_mmu_set_spte.split_external_spt', fn: 'tdp_mmu_set_spte', file: 'mmu/tdp_mmu.c', title: 'present leaf → present non-leaf: split the external mapping', pattern: { kind: 'call', callee: 'split_external_spt', via: 'direct', within: { if: ['is_mirror_sptep'] } }, profiles: RFC },
+  { id: 'tdp_mmu_set_spte.bug_other', fn: 'tdp_mmu_set_spte', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: any other mirror transition under write mmu_lock', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: [], within: { if: ['is_last_spte'], part: 'else', within: { if: ['is_mirror_sptep'] } } }, profiles: RFC },
   fnDef('tdp_mmu_iter_set_spte', 'mmu/tdp_mmu.c', 'tdp_mmu_set_spte on the iterator position'),
 
   // ---- bookkeeping -------------------------------------------------------------------------
@@ -103,13 +114,16 @@ export const ANCHORS: readonly Anchor[] = [
   { id: 'handle_changed_spte.handle_removed_pt', fn: 'handle_changed_spte', file: 'mmu/tdp_mmu.c', title: 'a page table was unlinked: tear it down', pattern: { kind: 'call', callee: 'handle_removed_pt' }, profiles: ALL },
   fnDef('handle_removed_pt', 'mmu/tdp_mmu.c', 'tear down an unlinked page table, child by child'),
   { id: 'handle_removed_pt.bug_mirror_shared', fn: 'handle_removed_pt', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: mirror page table removed under read mmu_lock', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: ['shared'] }, profiles: TDX },
-  { id: 'handle_removed_pt.remove_external_spte', fn: 'handle_removed_pt', file: 'mmu/tdp_mmu.c', title: 'remove each child leaf from the external page table', pattern: { kind: 'call', callee: 'remove_external_spte' }, profiles: TDX },
-  { id: 'handle_removed_pt.free_external_spt', fn: 'handle_removed_pt', file: 'mmu/tdp_mmu.c', title: 'free the external page table page', pattern: { kind: 'call', callee: 'free_external_spt' }, profiles: TDX },
+  { id: 'handle_removed_pt.remove_external_spte', fn: 'handle_removed_pt', file: 'mmu/tdp_mmu.c', title: 'remove each child leaf from the external page table', pattern: { kind: 'call', callee: 'remove_external_spte', via: 'direct' }, profiles: TDX },
+  { id: 'handle_removed_pt.free_external_spt', fn: 'handle_removed_pt', file: 'mmu/tdp_mmu.c', title: 'free the external page table page (kvm_x86_ops.free_external_spt)', pattern: { kind: 'call', callee: 'free_external_spt', via: 'hook' }, profiles: TDX },
   fnDef('remove_external_spte', 'mmu/tdp_mmu.c', 'remove a leaf from the external page table', TDX),
-  { id: 'remove_external_spte.hook', fn: 'remove_external_spte', file: 'mmu/tdp_mmu.c', title: 'kvm_x86_ops.remove_external_spte', pattern: { kind: 'call', callee: 'remove_external_spte' }, profiles: TDX },
+  { id: 'remove_external_spte.skip_non_leaf', fn: 'remove_external_spte', file: 'mmu/tdp_mmu.c', title: 'a non-leaf SPTE: nothing to remove (page tables go through free_external_spt)', pattern: { kind: 'if', mentions: ['is_last_spte'] }, profiles: TDX },
+  { id: 'remove_external_spte.lockdep', fn: 'remove_external_spte', file: 'mmu/tdp_mmu.c', title: 'lockdep: mmu_lock held for write', pattern: { kind: 'macro', macro: 'lockdep_assert_held_write', mentions: ['mmu_lock'] }, profiles: TDX },
+  { id: 'remove_external_spte.hook', fn: 'remove_external_spte', file: 'mmu/tdp_mmu.c', title: 'kvm_x86_ops.remove_external_spte', pattern: { kind: 'call', callee: 'remove_external_spte', via: 'hook' }, profiles: TDX },
   { id: 'remove_external_spte.bug_ret', fn: 'remove_external_spte', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: the TDX module refused to remove the page', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: ['ret'] }, profiles: TDX },
   fnDef('split_external_spt', 'mmu/tdp_mmu.c', 'RFC v2 09/23: split the external mapping', RFC),
-  { id: 'split_external_spt.hook', fn: 'split_external_spt', file: 'mmu/tdp_mmu.c', title: 'kvm_x86_ops.split_external_spt', pattern: { kind: 'call', callee: 'split_external_spt' }, profiles: RFC },
+  { id: 'split_external_spt.bug_no_external_spt', fn: 'split_external_spt', file: 'mmu/tdp_mmu.c', title: 'KVM_BUG_ON: the new child page table has no external page', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: ['external_spt'] }, profiles: RFC },
+  { id: 'split_external_spt.hook', fn: 'split_external_spt', file: 'mmu/tdp_mmu.c', title: 'kvm_x86_ops.split_external_spt', pattern: { kind: 'call', callee: 'split_external_spt', via: 'hook' }, profiles: RFC },
 
   // ---- huge pages --------------------------------------------------------------------------
   fnDef('tdp_mmu_split_huge_page', 'mmu/tdp_mmu.c', 'replace a huge leaf by a page table of 512 smaller leaves'),
@@ -130,24 +144,44 @@ export const ANCHORS: readonly Anchor[] = [
   fnDef('kvm_tdp_mmu_zap_invalidated_roots', 'mmu/tdp_mmu.c', 'zap the invalidated roots'),
 
   // ---- TDX side of each hook (vmx/tdx.c) ---------------------------------------------------
+  // A SEAMCALL that is retried once after TDX_OPERAND_BUSY appears twice: `nth: 0` is the
+  // first attempt, the retry is the call inside the if on tdx_operand_busy.
   fnDef('tdx_sept_link_private_spt', 'vmx/tdx.c', 'TDX link_external_spt: TDH.MEM.SEPT.ADD', TDX),
   { id: 'tdx_sept_link_private_spt.sept_add', fn: 'tdx_sept_link_private_spt', file: 'vmx/tdx.c', title: 'SEAMCALL TDH.MEM.SEPT.ADD', pattern: { kind: 'call', callee: 'tdh_mem_sept_add' }, profiles: TDX },
   fnDef('tdx_sept_set_private_spte', 'vmx/tdx.c', 'TDX set_external_spte: TDH.MEM.PAGE.AUG', TDX),
   { id: 'tdx_sept_set_private_spte.page_aug', fn: 'tdx_sept_set_private_spte', file: 'vmx/tdx.c', title: 'map the page with TDH.MEM.PAGE.AUG', pattern: { kind: 'call', callee: 'tdx_mem_page_aug' }, profiles: TDX },
+  fnDef('tdx_mem_page_aug', 'vmx/tdx.c', 'TDH.MEM.PAGE.AUG of one guest page', TDX),
+  { id: 'tdx_mem_page_aug.seamcall', fn: 'tdx_mem_page_aug', file: 'vmx/tdx.c', title: 'SEAMCALL TDH.MEM.PAGE.AUG', pattern: { kind: 'call', callee: 'tdh_mem_page_aug' }, profiles: TDX },
   fnDef('tdx_sept_remove_private_spte', 'vmx/tdx.c', 'TDX remove_external_spte: BLOCK, TRACK, PAGE.REMOVE', TDX),
   { id: 'tdx_sept_remove_private_spte.zap', fn: 'tdx_sept_remove_private_spte', file: 'vmx/tdx.c', title: 'TDH.MEM.RANGE.BLOCK', pattern: { kind: 'call', callee: 'tdx_sept_zap_private_spte' }, profiles: TDX },
   { id: 'tdx_sept_remove_private_spte.track', fn: 'tdx_sept_remove_private_spte', file: 'vmx/tdx.c', title: 'TDH.MEM.TRACK and kick vCPUs', pattern: { kind: 'call', callee: 'tdx_track' }, profiles: TDX },
   { id: 'tdx_sept_remove_private_spte.drop', fn: 'tdx_sept_remove_private_spte', file: 'vmx/tdx.c', title: 'TDH.MEM.PAGE.REMOVE', pattern: { kind: 'call', callee: 'tdx_sept_drop_private_spte' }, profiles: TDX },
+  fnDef('tdx_sept_zap_private_spte', 'vmx/tdx.c', 'block a private mapping: TDH.MEM.RANGE.BLOCK', TDX),
+  { id: 'tdx_sept_zap_private_spte.range_block', fn: 'tdx_sept_zap_private_spte', file: 'vmx/tdx.c', title: 'SEAMCALL TDH.MEM.RANGE.BLOCK', pattern: { kind: 'call', callee: 'tdh_mem_range_block', nth: 0 }, profiles: TDX },
+  { id: 'tdx_sept_zap_private_spte.range_block_retry', fn: 'tdx_sept_zap_private_spte', file: 'vmx/tdx.c', title: 'TDX_OPERAND_BUSY: stop vCPUs entering, retry TDH.MEM.RANGE.BLOCK', pattern: { kind: 'call', callee: 'tdh_mem_range_block', within: { if: ['tdx_operand_busy'] } }, profiles: TDX },
+  fnDef('tdx_sept_drop_private_spte', 'vmx/tdx.c', 'remove a blocked private page: TDH.MEM.PAGE.REMOVE, then WBINVD', TDX),
+  { id: 'tdx_sept_drop_private_spte.page_remove', fn: 'tdx_sept_drop_private_spte', file: 'vmx/tdx.c', title: 'SEAMCALL TDH.MEM.PAGE.REMOVE', pattern: { kind: 'call', callee: 'tdh_mem_page_remove', nth: 0 }, profiles: TDX },
+  { id: 'tdx_sept_drop_private_spte.page_remove_retry', fn: 'tdx_sept_drop_private_spte', file: 'vmx/tdx.c', title: 'TDX_OPERAND_BUSY: stop vCPUs entering, retry TDH.MEM.PAGE.REMOVE', pattern: { kind: 'call', callee: 'tdh_mem_page_remove', within: { if: ['tdx_operand_busy'] } }, profiles: TDX },
+  { id: 'tdx_sept_drop_private_spte.wbinvd', fn: 'tdx_sept_drop_private_spte', file: 'vmx/tdx.c', title: 'SEAMCALL TDH.PHYMEM.PAGE.WBINVD', pattern: { kind: 'call', callee: 'tdh_phymem_page_wbinvd_hkid' }, profiles: TDX },
   fnDef('tdx_sept_free_private_spt', 'vmx/tdx.c', 'TDX free_external_spt: reclaim the S-EPT page', TDX),
+  { id: 'tdx_sept_free_private_spt.reclaim', fn: 'tdx_sept_free_private_spt', file: 'vmx/tdx.c', title: 'TDH.PHYMEM.PAGE.RECLAIM of the S-EPT page', pattern: { kind: 'call', callee: 'tdx_reclaim_page' }, profiles: TDX },
   fnDef('tdx_sept_split_private_spt', 'vmx/tdx.c', 'TDX split_external_spt: BLOCK, TRACK, PAGE.DEMOTE', RFC),
+  { id: 'tdx_sept_split_private_spt.bug_state', fn: 'tdx_sept_split_private_spt', file: 'vmx/tdx.c', title: 'KVM_BUG_ON: split only of a 2M page in a runnable TD', pattern: { kind: 'macro', macro: 'KVM_BUG_ON', mentions: ['TD_STATE_RUNNABLE', 'PG_LEVEL_2M'] }, profiles: RFC },
+  { id: 'tdx_sept_split_private_spt.zap', fn: 'tdx_sept_split_private_spt', file: 'vmx/tdx.c', title: 'TDH.MEM.RANGE.BLOCK of the 2M leaf', pattern: { kind: 'call', callee: 'tdx_sept_zap_private_spte' }, profiles: RFC },
+  { id: 'tdx_sept_split_private_spt.track', fn: 'tdx_sept_split_private_spt', file: 'vmx/tdx.c', title: 'TDH.MEM.TRACK and kick vCPUs', pattern: { kind: 'call', callee: 'tdx_track' }, profiles: RFC },
   { id: 'tdx_sept_split_private_spt.demote', fn: 'tdx_sept_split_private_spt', file: 'vmx/tdx.c', title: 'TDH.MEM.PAGE.DEMOTE', pattern: { kind: 'call', callee: 'tdx_spte_demote_private_spte' }, profiles: RFC },
   fnDef('tdx_track', 'vmx/tdx.c', 'TDH.MEM.TRACK, then kick vCPUs out of guest mode', TDX),
+  { id: 'tdx_track.mem_track', fn: 'tdx_track', file: 'vmx/tdx.c', title: 'SEAMCALL TDH.MEM.TRACK', pattern: { kind: 'call', callee: 'tdh_mem_track', nth: 0 }, profiles: TDX },
+  { id: 'tdx_track.kick', fn: 'tdx_track', file: 'vmx/tdx.c', title: 'kick all vCPUs out of guest mode (KVM_REQ_OUTSIDE_GUEST_MODE)', pattern: { kind: 'call', callee: 'kvm_make_all_cpus_request' }, profiles: TDX },
 
-  // ---- SPTE helpers (mmu/spte.h) -------------------------------------------------------------
+  // ---- SPTE helpers (mmu/spte.h) and the iterator (mmu/tdp_iter.c) ---------------------------
   fnDef('is_shadow_present_pte', 'mmu/spte.h', 'the SPTE has SPTE_MMU_PRESENT_MASK (bit 11)'),
   fnDef('is_last_spte', 'mmu/spte.h', 'leaf at this level: 4K, or the large-page bit'),
   fnDef('is_large_pte', 'mmu/spte.h', 'bit 7 (PT_PAGE_SIZE_MASK)'),
   fnDef('is_frozen_spte', 'mmu/spte.h', 'the SPTE equals FROZEN_SPTE'),
+  fnDef('is_mirror_sptep', 'mmu/spte.h', 'the SPTE lives in a mirror page table (role.is_mirror)', TDX),
+  fnDef('tdp_iter_start', 'mmu/tdp_iter.c', 'start a pre-order walk of a root from a GFN'),
+  fnDef('tdp_iter_next', 'mmu/tdp_iter.c', 'next SPTE of the walk: down, sideways, or up'),
 ];
 
 const byId = new Map(ANCHORS.map((a) => [a.id, a]));
