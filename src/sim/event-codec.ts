@@ -2,11 +2,34 @@
 // of BLOCK events that decode independently (GFNs are delta-coded and 64-bit values are coded
 // against the two most recent literals within the block). Random access decodes one block.
 import type { EntryWrite, LockMode, PgLevel, RootKind, Spte } from './types';
-import { FROZEN_SPTE, SHADOW_NONPRESENT_VALUE } from './spte';
+import { FROZEN_SPTE as FROZEN, SHADOW_NONPRESENT_VALUE as NONPRESENT } from './spte';
 import type { TableKind } from './table-store';
+
+// Module-local copies: imported bindings are getter calls in CommonJS output, too slow per byte.
+const SHADOW_NONPRESENT_VALUE = NONPRESENT;
+const FROZEN_SPTE = FROZEN;
 
 export const BLOCK = 64;
 const CHUNK = 1 << 22;
+/** Block positions are chunk * POS + offset. */
+const POS = 2 ** 32;
+
+/** The fields of one event as the encoder takes them (strings interned by the caller). */
+export interface EncodedFields {
+  site: number;
+  /** >= 0: parent seq; < 0: top level, prefix id = -1 - parent. */
+  parent: number;
+  lock: LockMode;
+  root?: RootKind;
+  level?: PgLevel;
+  vcpu: number | null;
+  gfn?: number;
+  old?: Spte;
+  new?: Spte;
+  status?: Spte;
+  result: number;
+  extra: boolean;
+}
 
 /** One decoded event as stored (strings still interned). */
 export interface RawEvent {
@@ -51,19 +74,23 @@ class BlockState {
 export class EventEncoder {
   private chunks: Uint8Array[] = [new Uint8Array(CHUNK)];
   private used: number[] = [0];
-  /** Position of the first event of each block: chunk index * CHUNK + offset. */
+  /** Position of the first event of each block: chunk index * POS + offset. */
   private blockPos: Float64Array = new Float64Array(1024);
   count = 0;
   private st = new BlockState();
-  private buf = new Uint8Array(1 << 16);
+  /** The chunk being written and the write position in it. */
+  private buf: Uint8Array = this.chunks[0];
   private n = 0;
 
   // ---- encoding ----------------------------------------------------------------------------
-  private ensure(extra: number): void {
-    if (this.n + extra <= this.buf.length) return;
-    const b = new Uint8Array(Math.max(this.buf.length * 2, this.n + extra));
-    b.set(this.buf.subarray(0, this.n));
-    this.buf = b;
+  /** Make room for an event of at most `max` bytes in the current chunk (events never straddle chunks). */
+  private ensure(max: number): void {
+    if (this.n + max <= this.buf.length) return;
+    this.used[this.chunks.length - 1] = this.n;
+    this.buf = new Uint8Array(Math.max(CHUNK, max));
+    this.chunks.push(this.buf);
+    this.used.push(0);
+    this.n = 0;
   }
   private byte(b: number): void {
     this.buf[this.n++] = b;
@@ -103,10 +130,7 @@ export class EventEncoder {
   }
 
   /** Append one event. `writes` are parallel arrays so the simulator need not allocate objects. */
-  append(e: {
-    site: number; parent: number; lock: LockMode; root?: RootKind; level?: PgLevel; vcpu: number | null;
-    gfn?: number; old?: Spte; new?: Spte; status?: Spte; result: number; extra: boolean;
-  }, w: WriteBuffer): void {
+  append(e: EncodedFields, w: WriteBuffer): void {
     const seq = this.count;
     if (seq % BLOCK === 0) {
       this.st.reset();
@@ -116,10 +140,10 @@ export class EventEncoder {
         nb.set(this.blockPos);
         this.blockPos = nb;
       }
-      this.blockPos[bi] = -1; // set when the bytes land
     }
-    this.n = 0;
-    this.ensure(64 + w.length * 32);
+    this.ensure(64 + w.length * 40);
+    const c = this.chunks.length - 1;
+    if (seq % BLOCK === 0) this.blockPos[seq / BLOCK] = c * POS + this.n;
     this.varint(e.site);
     this.zigzag(e.parent >= 0 ? seq - e.parent : e.parent);
     const lockI = e.lock === 'none' ? 0 : e.lock === 'read' ? 1 : 2;
@@ -143,21 +167,8 @@ export class EventEncoder {
         this.value(w.new[i]);
       }
     }
-    this.flush(seq);
+    this.used[c] = this.n;
     this.count++;
-  }
-
-  private flush(seq: number): void {
-    let c = this.chunks.length - 1;
-    if (this.used[c] + this.n > this.chunks[c].length) {
-      this.chunks.push(new Uint8Array(Math.max(CHUNK, this.n)));
-      this.used.push(0);
-      c++;
-    }
-    const off = this.used[c];
-    this.chunks[c].set(this.buf.subarray(0, this.n), off);
-    this.used[c] += this.n;
-    if (seq % BLOCK === 0) this.blockPos[seq / BLOCK] = c * CHUNK + off;
   }
 
   /** Release the unused tail of the last chunk. */
@@ -175,8 +186,8 @@ export class EventEncoder {
   /** Decode events block*BLOCK .. upto (inclusive, within that block), in order. */
   decodeBlock(block: number, upto: number, out: (seq: number, e: RawEvent) => void): void {
     const pos = this.blockPos[block];
-    let c = Math.floor(pos / CHUNK);
-    const r = new Reader(this.chunks[c], pos - c * CHUNK);
+    let c = Math.floor(pos / POS);
+    const r = new Reader(this.chunks[c], pos - c * POS);
     for (let seq = block * BLOCK; seq <= upto; seq++) {
       if (r.p >= this.used[c]) { c++; r.chunk = this.chunks[c]; r.p = 0; }
       out(seq, r.event(seq));

@@ -9,7 +9,7 @@ import type {
   EntryWrite, EventKind, ExpectationResult, LockMode, PgLevel, ProfileName, Recording, RootKind, SimEvent,
   SimState, SourceLocation, Spte, WalkEntry,
 } from './types';
-import { BLOCK, EventEncoder, RawEvent, WriteBuffer } from './event-codec';
+import { BLOCK, EncodedFields, EventEncoder, RawEvent, WriteBuffer } from './event-codec';
 import { TABLE_KINDS, TableKind, TableStore, emptyValue, tableKindIndex } from './table-store';
 import { isPgLevel } from './levels';
 
@@ -114,6 +114,7 @@ export class RecordingBuilder {
   private bugReasons: string[] = [];
   private expectations: ExpectationResult[] = [];
   private finished = false;
+  private scratch: EncodedFields = { site: 0, parent: -1, lock: 'none', vcpu: null, result: -1, extra: false };
 
   constructor(o: RecordingBuilderOptions) {
     this.profile = o.profile;
@@ -122,6 +123,7 @@ export class RecordingBuilder {
     this.interval = o.checkpointInterval ?? 32768;
     if (!Number.isInteger(this.interval) || this.interval < 1) throw new RangeError('checkpointInterval must be a positive integer');
     this.live = TABLE_KINDS.map((k) => new TableStore(k, this.rootLevel as PgLevel));
+    this.prefixId([]); // prefix 0: no outer frames
     this.checkpoints.push({ tables: this.live.map((t) => t.snapshot()) });
   }
 
@@ -200,7 +202,7 @@ export class RecordingBuilder {
     const kind = this.sites[site].kind;
     let parent: number;
     if (ev.parent === null || ev.parent === undefined) {
-      parent = -1 - this.prefixId(ev.stackPrefix ?? []);
+      parent = ev.stackPrefix && ev.stackPrefix.length ? -1 - this.prefixId(ev.stackPrefix) : -1;
     } else {
       if (!(ev.parent >= 0 && ev.parent < seq)) throw new RangeError(`parent ${ev.parent} is not an earlier event (seq ${seq})`);
       parent = ev.parent;
@@ -221,11 +223,12 @@ export class RecordingBuilder {
       this.bugSeqs.push(seq);
       this.bugReasons.push(ev.message ?? this.sites[site].anchor ?? 'KVM_BUG_ON');
     }
-    this.enc.append({
-      site, parent, lock: ev.lock, root: ev.root, level: ev.level, vcpu: ev.vcpu ?? null, gfn: ev.gfn,
-      old: ev.old_spte, new: ev.new_spte, status: ev.status, result: ev.result === undefined ? -1 : this.results.id(ev.result),
-      extra: hasExtra,
-    }, this.staged);
+    const x = this.scratch;
+    x.site = site; x.parent = parent; x.lock = ev.lock; x.root = ev.root; x.level = ev.level; x.vcpu = ev.vcpu ?? null;
+    x.gfn = ev.gfn; x.old = ev.old_spte; x.new = ev.new_spte; x.status = ev.status;
+    x.result = ev.result === undefined ? -1 : this.results.id(ev.result);
+    x.extra = hasExtra;
+    this.enc.append(x, this.staged);
     this.staged.clear();
     if (this.enc.count % this.interval === 0) this.checkpoints.push({ tables: this.live.map((t) => t.snapshot()) });
     return seq;

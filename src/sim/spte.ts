@@ -364,6 +364,12 @@ export interface DecodedSeptEntry {
   summary: string;
 }
 
+/** A leaf S-EPT state (PENDING, MAPPED, BLOCKED, PENDING_BLOCKED: codes 1..4 of SEPT_STATES). */
+export function septEntryIsLeaf(v: Spte): boolean {
+  const code = Number(v & SEPT_STATE_MASK);
+  return code >= 1 && code <= 4;
+}
+
 export function septState(v: Spte): SeptState {
   return SEPT_STATES[Number(v & SEPT_STATE_MASK)] ?? 'FREE';
 }

@@ -4,8 +4,12 @@
 // what an EntryWrite names; a freed page table is represented by its entries going back to the
 // empty value. Nodes are copy-on-write so that checkpoints share everything they did not change.
 import type { PgLevel, RootKind, Spte, WalkEntry } from './types';
-import { SPTE_ENT_PER_PAGE, gfnRoundForLevel, pagesPerHpage, spteIndex, tableSpanPages } from './levels';
-import { SHADOW_NONPRESENT_VALUE, is_last_spte, is_shadow_present_pte, septState } from './spte';
+import * as levels from './levels';
+import * as spte from './spte';
+
+// Module-local copies: imported bindings are getter calls in CommonJS output (hot path).
+const { SPTE_ENT_PER_PAGE, gfnRoundForLevel, pagesPerHpage, spteIndex, tableSpanPages } = levels;
+const { SHADOW_NONPRESENT_VALUE, SPTE_MMU_PRESENT_MASK, PT_PAGE_SIZE_MASK, septEntryIsLeaf } = spte;
 
 export type TableKind = RootKind | 'sept';
 export const TABLE_KINDS: readonly TableKind[] = ['direct', 'mirror', 'sept'];
@@ -18,16 +22,14 @@ export function emptyValue(t: TableKind): Spte {
 
 /** Present for the walk: MMU-present SPTE, or any S-EPT state but FREE. */
 export function entryPresent(t: TableKind, v: Spte): boolean {
-  return t === 'sept' ? v !== 0n : is_shadow_present_pte(v);
+  return t === 'sept' ? v !== 0n : (v & SPTE_MMU_PRESENT_MASK) !== 0n;
 }
 
 /** A leaf mapping: present and last-level (SPTE), or a leaf S-EPT state. */
 export function entryIsLeaf(t: TableKind, v: Spte, level: PgLevel): boolean {
-  if (t === 'sept') {
-    const s = septState(v);
-    return s !== 'FREE' && s !== 'NL_MAPPED' && s !== 'NL_BLOCKED';
-  }
-  return is_shadow_present_pte(v) && is_last_spte(v, level);
+  if (t === 'sept') return septEntryIsLeaf(v);
+  // is_shadow_present_pte() && is_last_spte(), inlined
+  return (v & SPTE_MMU_PRESENT_MASK) !== 0n && (level === 1 || (v & PT_PAGE_SIZE_MASK) !== 0n);
 }
 
 interface Node {
