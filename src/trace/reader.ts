@@ -1,0 +1,213 @@
+// Streaming trace reader: text arrives in chunks (a file read 1 MiB at a time, or a string),
+// is cut into lines, parsed, and handed out in batches of records. Nothing but the current
+// chunk and the counters is kept, so memory does not grow with the file. Progress is reported
+// per chunk; an AbortSignal stops the read between chunks with the signal's AbortError.
+import * as fs from 'fs';
+import { StringDecoder } from 'string_decoder';
+import type { TraceRecord } from './tracepoints';
+import type { TraceMeta } from './line';
+import { isRecord, parseTraceLine } from './line';
+
+/** Where trace text comes from. `size` (bytes) makes progress a fraction. */
+export interface TraceSource {
+  /** Shown in warnings ("<name>:<line>: ..."), usually the file path. */
+  name: string;
+  size?: number;
+  chunks(): AsyncIterable<string | Uint8Array>;
+}
+
+export const CHUNK_BYTES = 1 << 20;
+
+export function fileSource(path: string): TraceSource {
+  return {
+    name: path,
+    size: fs.statSync(path).size,
+    chunks: () => fs.createReadStream(path, { highWaterMark: CHUNK_BYTES }),
+  };
+}
+
+export function textSource(name: string, text: string, chunkChars = CHUNK_BYTES): TraceSource {
+  return {
+    name,
+    size: Buffer.byteLength(text),
+    async *chunks() {
+      for (let i = 0; i < text.length; i += chunkChars) yield text.slice(i, i + chunkChars);
+    },
+  };
+}
+
+/** A problem with one line: always located, never thrown. */
+export interface TraceWarning {
+  file: string;
+  line: number;
+  column: number;
+  problem: string;
+}
+
+export function formatWarning(w: TraceWarning): string {
+  return `${w.file}:${w.line}:${w.column}: ${w.problem}`;
+}
+
+export interface ParseProgress {
+  bytesRead: number;
+  /** null when the source size is unknown. */
+  totalBytes: number | null;
+  lines: number;
+  records: number;
+}
+
+export interface ParseStats {
+  file: string;
+  /** 'ftrace' for /sys/kernel/tracing/trace text, 'trace-cmd' for `trace-cmd report` output. */
+  format: 'ftrace' | 'trace-cmd' | 'unknown';
+  tracer: string | null;
+  cpus: number | null;
+  lines: number;
+  records: number;
+  perEvent: Record<string, number>;
+  unknown: { count: number; events: Record<string, { count: number; firstLine: number }> };
+  malformed: { count: number; first: TraceWarning[] };
+  lost: Array<{ cpu: number; count: number; line: number }>;
+  /** Lines that were trace-cmd header / ftrace comments. */
+  headerLines: number;
+}
+
+export interface ParseOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: ParseProgress) => void;
+  /** How many malformed-line warnings to keep (all are counted). Default 100. */
+  maxWarnings?: number;
+}
+
+/** Incremental line parser: push() text, get records; end() flushes the last partial line. */
+export class TraceLineParser {
+  readonly stats: ParseStats;
+  private carry = '';
+  private readonly maxWarnings: number;
+
+  constructor(file: string, maxWarnings = 100) {
+    this.maxWarnings = maxWarnings;
+    this.stats = {
+      file, format: 'unknown', tracer: null, cpus: null, lines: 0, records: 0, perEvent: {},
+      unknown: { count: 0, events: {} }, malformed: { count: 0, first: [] }, lost: [], headerLines: 0,
+    };
+  }
+
+  push(text: string, out: TraceRecord[]): void {
+    let start = 0;
+    let nl = text.indexOf('\n');
+    if (nl < 0) { this.carry += text; return; }
+    if (this.carry !== '') {
+      this.line(this.carry + text.slice(0, nl), out);
+      this.carry = '';
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    while (nl >= 0) {
+      this.line(text.slice(start, nl), out);
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    this.carry = text.slice(start);
+  }
+
+  end(out: TraceRecord[]): void {
+    if (this.carry !== '') this.line(this.carry, out);
+    this.carry = '';
+  }
+
+  private line(text: string, out: TraceRecord[]): void {
+    const s = this.stats;
+    const n = ++s.lines;
+    const r = parseTraceLine(text, n);
+    if (isRecord(r)) {
+      s.records++;
+      s.perEvent[r.event] = (s.perEvent[r.event] ?? 0) + 1;
+      out.push(r);
+      return;
+    }
+    switch (r.kind) {
+      case 'unknown': {
+        s.unknown.count++;
+        const u = s.unknown.events[r.name];
+        if (u) u.count++; else s.unknown.events[r.name] = { count: 1, firstLine: n };
+        return;
+      }
+      case 'meta':
+        s.headerLines++;
+        this.meta(r.meta, n);
+        return;
+      case 'blank':
+        return;
+      case 'malformed':
+        s.malformed.count++;
+        if (s.malformed.first.length < this.maxWarnings) {
+          s.malformed.first.push({ file: s.file, line: n, column: r.column, problem: r.problem });
+        }
+    }
+  }
+
+  private meta(m: TraceMeta, line: number): void {
+    const s = this.stats;
+    switch (m.type) {
+      case 'tracer': s.tracer = m.name; if (s.format === 'unknown') s.format = 'ftrace'; break;
+      case 'version': s.format = 'trace-cmd'; break;
+      case 'cpus': s.cpus = m.cpus; s.format = 'trace-cmd'; break;
+      case 'cpu-empty': s.format = 'trace-cmd'; break;
+      case 'lost': s.lost.push({ cpu: m.cpu, count: m.count, line }); break;
+      case 'comment': break;
+    }
+  }
+}
+
+/** The "trace.dat" magic: trace-cmd's binary file, which must go through `trace-cmd report`. */
+const TRACE_DAT_MAGIC = [0x17, 0x08, 0x44];
+
+/** The input is not trace text at all (binary, or no line looks like a trace): exit code 2. */
+export class NotATraceError extends Error {
+  override name = 'NotATraceError';
+}
+
+/**
+ * Read a trace, yielding batches of records (one batch per chunk). Returns the parse
+ * statistics when done. Throws the signal's reason when aborted, and NotATraceError for a
+ * binary trace.dat.
+ */
+export async function* readTrace(source: TraceSource, opts: ParseOptions = {}): AsyncGenerator<TraceRecord[], ParseStats> {
+  const parser = new TraceLineParser(source.name, opts.maxWarnings);
+  const decoder = new StringDecoder('utf8');
+  let bytesRead = 0;
+  let first = true;
+  opts.signal?.throwIfAborted();
+  for await (const chunk of source.chunks()) {
+    opts.signal?.throwIfAborted();
+    let text: string;
+    if (typeof chunk === 'string') {
+      text = chunk;
+      bytesRead += Buffer.byteLength(chunk);
+    } else {
+      if (first && TRACE_DAT_MAGIC.every((b, i) => chunk[i] === b)) {
+        throw new NotATraceError(`${source.name}: this is a binary trace-cmd trace.dat file; convert it with \`trace-cmd report -i ${source.name} > trace.txt\` and open the text`);
+      }
+      text = decoder.write(chunk as Buffer);
+      bytesRead += chunk.length;
+    }
+    first = false;
+    const out: TraceRecord[] = [];
+    parser.push(text, out);
+    if (out.length) yield out;
+    opts.onProgress?.({ bytesRead, totalBytes: source.size ?? null, lines: parser.stats.lines, records: parser.stats.records });
+  }
+  const out: TraceRecord[] = [];
+  parser.push(decoder.end(), out);
+  parser.end(out);
+  if (out.length) yield out;
+  opts.onProgress?.({ bytesRead, totalBytes: source.size ?? null, lines: parser.stats.lines, records: parser.stats.records });
+  return parser.stats;
+}
+
+/** True when nothing in the input looked like trace text (no record, no header, no known
+ *  or unknown event line) although it had lines: the caller reports "not a trace". */
+export function looksLikeNoTrace(s: ParseStats): boolean {
+  return s.records === 0 && s.unknown.count === 0 && s.headerLines === 0 && s.malformed.count > 0;
+}
