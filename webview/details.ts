@@ -7,26 +7,17 @@ import type {
 import { h } from './dom';
 
 export interface DetailActions {
-  /** Show an event's anchored line in the editor without moving. */
-  reveal(seq: number): void;
+  /** Show in the editor, without moving, where an event (or one frame of its stack) is. */
+  reveal(seq: number, frame?: number): void;
   seek(seq: number): void;
 }
 
-function locationText(l: LocationView): string {
-  switch (l.status) {
-    case 'resolved': return l.label;
-    case 'absent': return `absent: ${l.label}`;
-    case 'ambiguous': return `ambiguous: ${l.label}`;
-    case 'symbolic': return l.label;
-  }
-}
-
-function locationLink(l: LocationView, seq: number, act: DetailActions): HTMLElement {
+function locationLink(l: LocationView, reveal: () => void): HTMLElement {
   const a = h('a', {
     href: '#', class: `loc loc-${l.status}`,
     title: l.status === 'resolved' ? 'Show this line in the editor' : l.status === 'symbolic' ? 'No kernel tree linked: symbolic location' : 'The source linker could not place this anchor',
-  }, locationText(l));
-  a.addEventListener('click', (e) => { e.preventDefault(); act.reveal(seq); });
+  }, l.label);
+  a.addEventListener('click', (e) => { e.preventDefault(); reveal(); });
   return a;
 }
 
@@ -51,7 +42,7 @@ export function renderEvent(p: PositionView, act: DetailActions): HTMLElement {
       h('span', { class: `kind kind-${e.kind}` }, e.kind), ' ',
       h('code', { class: 'fn' }, e.fn), e.anchorTitle ? h('span', { class: 'anchor-title' }, ` — ${e.anchorTitle}`) : null),
     h('table', { class: 'kv' }, h('tbody', {},
-      row('source', locationLink(p.location, e.seq, act)),
+      row('source', locationLink(p.location, () => act.reveal(e.seq))),
       row('anchor', e.anchor),
       row('step', `#${e.step}${e.stepOp ? ` ${e.stepOp}` : ''}`),
       row('mmu_lock', h('span', { class: `lock lock-${p.lock}` }, p.lock)),
@@ -71,11 +62,8 @@ export function renderEvent(p: PositionView, act: DetailActions): HTMLElement {
 
 export function renderStack(frames: FrameView[], current: number, act: DetailActions): HTMLElement {
   const list = h('ol', { class: 'stack', 'aria-label': 'Kernel call stack, innermost first' },
-    ...frames.map((f) => {
-      const item = h('li', { class: f.seq === current ? 'frame current' : 'frame' },
-        h('code', {}, f.fn), ' ', locationLink(f.location, f.seq, act));
-      return item;
-    }));
+    ...frames.map((f, i) => h('li', { class: f.seq === current ? 'frame current' : 'frame' },
+      h('code', {}, f.fn), ' ', locationLink(f.location, () => act.reveal(current, i)))));
   return h('section', { class: 'pane', 'aria-labelledby': 'stack-h' },
     h('h2', { id: 'stack-h' }, 'Call stack'),
     frames.length ? list : h('p', { class: 'muted' }, 'top level (no kernel function)'));

@@ -52,7 +52,7 @@ const CONTROLS: Array<[string, NavAction, string]> = [
 ];
 
 const act: DetailActions = {
-  reveal: (seq) => post({ type: 'reveal', seq }),
+  reveal: (seq, frame) => post(frame === undefined ? { type: 'reveal', seq } : { type: 'reveal', seq, frame }),
   seek: (seq) => post({ type: 'seek', seq }),
 };
 

@@ -3,7 +3,10 @@
 // side, changed entries marked), the mmu_lock mode and the "VM is bugged" banners. Bounded in
 // size whatever the recording's length: this is the per-position delta the host sends.
 import type { PgLevel, Recording, RootKind, SimEvent, SimState, Spte, WalkEntry } from '../../sim/types';
+import { basename } from 'path';
 import { anchorById } from '../../sim/anchors';
+import { framesOf } from '../../debug/frames';
+import { noTreeLocator } from '../../debug/locator';
 import { levelName, spteIndex } from '../../sim/levels';
 import { decodeSeptEntry, decodeSpte, hex64 } from '../../sim/spte';
 import { argText, hexGfn, spteShort, type VmKind } from './format';
@@ -49,7 +52,7 @@ export function buildPositionView(ctx: PositionContext, seq: number): PositionVi
     filteredIndex: timeline.indexOf(seq),
     filteredNearest: timeline.nearest(seq),
     event: eventView(rec, ev),
-    stack: frames(ctx, ev),
+    stack: frames(ctx, seq),
     location: ev.anchor ? ctx.locate(ev.anchor) : { status: 'symbolic', label: `${ev.fn} (no source anchor)` },
     lock: ev.lock,
     spte: {
@@ -95,21 +98,19 @@ export function withSpte(rec: Recording, ev: SimEvent): SimEvent | null {
   return null;
 }
 
-const isCall = (ev: SimEvent) => ev.kind === 'call' || ev.kind === 'hook' || ev.kind === 'seamcall';
-
-/** Innermost frame first, as debuggers list them. */
-function frames(ctx: PositionContext, ev: SimEvent): FrameView[] {
-  const out: FrameView[] = [];
-  let e: SimEvent | null = isCall(ev) ? ev : ev.parent === null ? null : ctx.rec.event(ev.parent);
-  for (; e; e = e.parent === null ? null : ctx.rec.event(e.parent)) {
-    out.push({
-      fn: e.fn,
-      seq: e.seq,
-      anchor: e.anchor,
-      location: e.anchor ? ctx.locate(e.anchor) : { status: 'symbolic', label: e.fn },
-    });
-  }
-  return out;
+/**
+ * The kernel call stack, innermost first, as the debug adapter shows it (src/debug/frames.ts):
+ * each frame at the decision point it is at, and a last frame for the scenario step.
+ */
+function frames(ctx: PositionContext, seq: number): FrameView[] {
+  return framesOf(ctx.rec, seq, noTreeLocator()).map((f): FrameView => {
+    const anchor = f.anchor?.id ?? null;
+    let location: LocationView;
+    if (anchor) location = ctx.locate(anchor);
+    else if (f.source.kind === 'file') location = { status: 'resolved', file: f.source.path, line: f.source.line, label: `${basename(f.source.path)}:${f.source.line}` };
+    else location = { status: 'symbolic', label: f.source.reason };
+    return { fn: f.name, seq: f.event?.seq ?? null, anchor, location };
+  });
 }
 
 function spteView(value: Spte, ev: SimEvent, vm: VmKind): SpteView {

@@ -47,8 +47,9 @@ export type WebviewMessage =
   /** Rows [start, start+count) of the filtered timeline. */
   | { type: 'rows'; start: number; count: number }
   | { type: 'filter'; filter: TimelineFilter }
-  /** Show the source of this event (a call-stack frame) in the editor. */
-  | { type: 'reveal'; seq: number };
+  /** Show in the editor where event `seq` is anchored or, with `frame`, where that frame
+   *  (0 = innermost) of its call stack is. */
+  | { type: 'reveal'; seq: number; frame?: number };
 
 // ---- host → webview -------------------------------------------------------------------------
 
@@ -92,9 +93,10 @@ export type LocationView =
   | { status: 'symbolic'; label: string };
 
 export interface FrameView {
+  /** Kernel function, hook or SEAMCALL; `step N: op` for the scenario step at the bottom. */
   fn: string;
-  /** The call event of this frame, to reveal or seek to it. */
-  seq: number;
+  /** The call event of this frame, when the recording has one. */
+  seq: number | null;
   anchor: string | null;
   location: LocationView;
 }

@@ -10,6 +10,8 @@ import { PROFILE_NAMES } from '../../sim/types';
 /** Recordings never reach 2^31 events; this bound also keeps seq a safe integer. */
 const MAX_SEQ = 0x7fffffff;
 const MAX_PATH = 4096;
+/** Deeper than any modelled kernel call stack. */
+const MAX_FRAMES = 256;
 
 const filterSchema = {
   type: 'object',
@@ -50,7 +52,10 @@ const messageSchema = {
       },
     },
     { type: 'object', additionalProperties: false, required: ['type', 'filter'], properties: { type: { const: 'filter' }, filter: filterSchema } },
-    { type: 'object', additionalProperties: false, required: ['type', 'seq'], properties: { type: { const: 'reveal' }, seq: seqSchema } },
+    {
+      type: 'object', additionalProperties: false, required: ['type', 'seq'],
+      properties: { type: { const: 'reveal' }, seq: seqSchema, frame: { type: 'integer', minimum: 0, maximum: MAX_FRAMES } },
+    },
   ],
 } as const;
 

@@ -49,6 +49,6 @@ export function splitRecording() {
     /* 13 */ { kind: 'step', fn: 'teardown', stack: [], step: 1 },
   ], {
     initial,
-    steps: [{ index: 0, op: 'split', firstSeq: 0 }, { index: 1, op: 'teardown', firstSeq: 13 }],
+    steps: [{ index: 0, op: 'split', firstSeq: 0, source: { file: '/ws/split.tdpsim.yaml', line: 7, column: 5 } }, { index: 1, op: 'teardown', firstSeq: 13 }],
   });
 }

@@ -13,7 +13,7 @@ const validMessage = fc.oneof(
     categories: fc.uniqueArray(fc.constantFrom(...FILTER_CATEGORIES)),
     gfn: fc.string({ maxLength: 40 }),
   }).map((filter) => ({ type: 'filter', filter })),
-  fc.nat({ max: 0x7fffffff }).map((seq) => ({ type: 'reveal', seq })),
+  fc.record({ seq: fc.nat({ max: 0x7fffffff }), frame: fc.nat({ max: 256 }) }, { requiredKeys: ['seq'] }).map((r) => ({ type: 'reveal', ...r })),
 );
 
 describe('stepper webview message validation', () => {
@@ -46,6 +46,8 @@ describe('stepper webview message validation', () => {
       [{ type: 'seek', seq: '12' }, /message\.seq/],
       [{ type: 'seek' }, /seq/],
       [{ type: 'seekRow', index: 2 ** 31 }, /message\.index/],
+      [{ type: 'reveal', seq: 3, frame: -1 }, /message\.frame/],
+      [{ type: 'reveal', seq: 3, frame: 257 }, /message\.frame/],
       [{ type: 'rows', start: 0, count: MAX_ROWS_PER_REQUEST + 1 }, /message\.count/],
       [{ type: 'navigate', action: 'reverseTime' }, /message\.action .*stepForward/],
       [{ type: 'filter', filter: { categories: ['set_spte', 'set_spte'], gfn: '' } }, /categories/],
