@@ -52,7 +52,8 @@ const MAX_DEPTH = 64;
 
 interface Token { t: 'num' | 'str' | 'id' | 'op' | 'end'; v: string; col: number }
 
-const OPERATORS = ['||', '&&', '==', '!=', '<=', '>=', '<<', '>>', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^', '!', '~', '(', ')', ',', '.'];
+// '->' reads a member like '.', so hovers over `iter->old_spte` work.
+const OPERATORS = ['->', '||', '&&', '==', '!=', '<=', '>=', '<<', '>>', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^', '!', '~', '(', ')', ',', '.'];
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -129,10 +130,10 @@ export function compile(source: string): Compiled {
   };
   const postfix = (depth: number): Node => {
     let node = primary(depth);
-    while (isOp('.')) {
+    while (isOp('.') || isOp('->')) {
       pos++;
       const t = peek();
-      if (t.t !== 'id') throw new ExprError(`expected a field name after '.'`, t.col);
+      if (t.t !== 'id') throw new ExprError(`expected a field name after '${toks[pos - 1].v}'`, t.col);
       pos++;
       node = { k: 'member', obj: node, name: t.v, col: t.col };
     }

@@ -12,6 +12,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProfileName, Recording, SimEvent } from '../sim/types';
 import { PROFILE_NAMES } from '../sim/types';
 import { runTo, seek, step, stepOut, stepOver, type Direction } from '../sim/navigate';
+import { TDP_POSITION_EVENT, TDP_SEEK_REQUEST, type TdpPositionBody } from './bridge';
 import { BreakpointSet, EXCEPTION_FILTERS, type BreakpointStatus, type Hit } from './breakpoints';
 import { compile } from './expr';
 import { framesOf, listingText, symbolicListing, type Frame } from './frames';
@@ -49,11 +50,6 @@ export interface SessionDeps {
   defaultTree?: string;
 }
 
-/** Custom DAP messages shared with the stepper webview (see src/debug/README.md). */
-export const TDP_POSITION_EVENT = 'tdpPosition';
-export const TDP_SEEK_REQUEST = 'tdpSeek';
-
-export interface TdpPositionBody { seq: number; length: number; reason: string; recording: string }
 
 const THREAD_ID = 1;
 /** Events checked between yields while running, so that pause and other requests get through. */
@@ -77,7 +73,6 @@ export class TdpDebugSession extends LoggingDebugSession {
   private readonly vars = new Handles<() => VarNode[]>();
   private readonly sourceRefs = new Map<string, number>();
   private readonly sourceDocs = new Map<number, string>();
-  private positionListener?: (p: TdpPositionBody) => void;
 
   constructor(private readonly deps: SessionDeps) {
     super();
@@ -94,11 +89,6 @@ export class TdpDebugSession extends LoggingDebugSession {
   /** The current position (event seq). */
   get position(): number {
     return this.pos;
-  }
-
-  /** In-process observers (the inline adapter's bridge) get every position change. */
-  onPosition(listener: (p: TdpPositionBody) => void): void {
-    this.positionListener = listener;
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------------
@@ -162,6 +152,13 @@ export class TdpDebugSession extends LoggingDebugSession {
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
     this.pauseRequested = true;
     this.sendResponse(response);
+    this.shutdown();
+  }
+
+  /** The library would process.exit() here when serving stdio; whoever started the session
+   *  (the `tdp-sim dap` command) listens for 'shutdown' and decides instead. */
+  override shutdown(): void {
+    this.emit('shutdown');
   }
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
@@ -229,7 +226,11 @@ export class TdpDebugSession extends LoggingDebugSession {
     // No tree yet, and this looks like a kernel file: its tree is the one to link to.
     if (!this.locator.tree) {
       const tree = this.deps.treeOfFile(file);
-      if (tree) { await this.useTree(tree); this.bps.rebind(this.ctx!, this.locator); }
+      if (tree) {
+        await this.useTree(tree);
+        this.bps.rebind(this.ctx!, this.locator);
+        if (this.locator.tree) this.console(`kernel tree ${this.locator.tree} (from the breakpoint in ${path.basename(file)})`);
+      }
     }
     const statuses = this.bps.setLineBreakpoints(file, (args.breakpoints ?? []).map((b) => ({
       line: this.convertClientLineToDebugger(b.line), condition: b.condition, hitCondition: b.hitCondition, logMessage: b.logMessage,
@@ -432,7 +433,6 @@ export class TdpDebugSession extends LoggingDebugSession {
     this.sendEvent(ev);
     const body: TdpPositionBody = { seq, length: this.rec!.length, reason, recording: this.rec!.name };
     this.sendEvent(new Event(TDP_POSITION_EVENT, body));
-    this.positionListener?.(body);
   }
 
   // ---- inspection -----------------------------------------------------------------------------------

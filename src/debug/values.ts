@@ -101,27 +101,48 @@ export interface ValueContext {
   vm: VmType;
 }
 
+/** Functions that take a `struct tdp_iter *iter` (tdp_mmu.c): tdp_mmu_iter_set_spte(kvm, iter,
+ *  new_spte), tdp_mmu_set_spte_atomic(kvm, iter, new_spte), __tdp_mmu_set_spte_atomic(kvm, iter,
+ *  new_spte), tdp_mmu_link_sp(kvm, iter, sp, shared), tdp_mmu_split_huge_page(kvm, iter, sp,
+ *  shared), tdp_mmu_map_handle_target_level(vcpu, fault, iter). */
+const ITER_FUNCTIONS = new Set(['tdp_mmu_iter_set_spte', 'tdp_mmu_set_spte_atomic', '__tdp_mmu_set_spte_atomic', 'tdp_mmu_link_sp', 'tdp_mmu_split_huge_page', 'tdp_mmu_map_handle_target_level']);
+
 /**
- * The kernel-named values of one event, in the order the kernel function takes them where known:
- * arguments first (gfn, level, old_spte, new_spte, sptep, as_id, shared, ...), then `ret`.
- * Absent values are simply not listed.
+ * The kernel-named values of one event: `kvm`, then the arguments as the event carries them
+ * (sptep, gfn, level, old_spte, new_spte, as_id, shared, ...; `iter` for the iterator
+ * functions), then `root`/`is_mirror` and the result `ret`. Entries are read in the state after
+ * event `at` (the stopped position). Absent values are simply not listed.
  */
-export function eventValues(ctx: ValueContext, ev: SimEvent): Map<string, Value> {
+export function eventValues(ctx: ValueContext, ev: SimEvent, at: number): Map<string, Value> {
   const out = new Map<string, Value>();
-  const state = ctx.rec.stateAt(ev.seq);
+  const state = ctx.rec.stateAt(at);
+  out.set('kvm', new Fields(new Map<string, Value>([
+    ['mmu_lock', state.lock], ['vm_bugged', state.bugged !== null], ['bug', state.bugged ? `#${state.bugged.seq}: ${state.bugged.reason}` : null],
+  ]), null, state.bugged ? 'struct kvm (VM bugged)' : 'struct kvm'));
   const level = ev.level;
   // The entry this event works on: what old_spte/new_spte/sptep refer to.
   const entry: EntryRef | undefined = ev.root !== undefined && ev.gfn !== undefined && level !== undefined
     ? { table: ev.root, gfn: gfnRoundForLevel(ev.gfn, level), level } : undefined;
+  let sptep: SptepFields | undefined;
   if (entry) {
-    // sptep: a pointer to that entry; `sptep.spte` is its value after this event.
     const cur = lookupEntry(state, entry.table, entry.gfn, entry.level);
-    out.set('sptep', new SptepFields(entry, cur ? new SpteFields(cur.spte, entry.level, ctx.vm, entry) : null));
+    sptep = new SptepFields(entry, cur ? new SpteFields(cur.spte, entry.level, ctx.vm, entry) : null);
   }
-  if (ev.gfn !== undefined) out.set('gfn', BigInt(ev.gfn));
-  if (level !== undefined) out.set('level', BigInt(level));
-  if (ev.old_spte !== undefined) out.set('old_spte', new SpteFields(ev.old_spte, level, ctx.vm, entry));
-  if (ev.new_spte !== undefined) out.set('new_spte', new SpteFields(ev.new_spte, level, ctx.vm, entry));
+  const gfn = ev.gfn === undefined ? undefined : BigInt(ev.gfn);
+  const lvl = level === undefined ? undefined : BigInt(level);
+  const oldSpte = ev.old_spte === undefined ? undefined : new SpteFields(ev.old_spte, level, ctx.vm, entry);
+  const newSpte = ev.new_spte === undefined ? undefined : new SpteFields(ev.new_spte, level, ctx.vm, entry);
+  if (ITER_FUNCTIONS.has(ev.fn) && entry) {
+    out.set('iter', new Fields(new Map<string, Value>([
+      ['gfn', gfn ?? null], ['level', lvl ?? null], ['old_spte', oldSpte ?? null], ['sptep', sptep ?? null],
+      ['as_id', ev.args?.as_id === undefined ? null : BigInt(Number(ev.args.as_id))],
+    ]), null, `struct tdp_iter (gfn 0x${entry.gfn.toString(16)}, ${levelName(entry.level)})`));
+  }
+  if (sptep) out.set('sptep', sptep);
+  if (gfn !== undefined) out.set('gfn', gfn);
+  if (lvl !== undefined) out.set('level', lvl);
+  if (oldSpte) out.set('old_spte', oldSpte);
+  if (newSpte) out.set('new_spte', newSpte);
   for (const [k, v] of Object.entries(ev.args ?? {})) {
     if (out.has(k)) continue;
     out.set(k, typeof v === 'number' ? (Number.isInteger(v) ? BigInt(v) : String(v)) : v);
@@ -136,7 +157,7 @@ export function eventValues(ctx: ValueContext, ev: SimEvent): Map<string, Value>
 }
 
 /** Names every event may have (absent ones read as "no value" in expressions, not an error). */
-const EVENT_NAMES = ['gfn', 'level', 'old_spte', 'new_spte', 'sptep', 'root', 'is_mirror', 'status', 'ret', 'as_id', 'shared', 'pfn', 'external_spt'];
+const EVENT_NAMES = ['kvm', 'iter', 'gfn', 'level', 'old_spte', 'new_spte', 'sptep', 'root', 'is_mirror', 'status', 'ret', 'as_id', 'shared', 'pfn', 'external_spt'];
 
 const CONSTANTS: Record<string, Value> = {
   direct: 'direct', mirror: 'mirror', sept: 'sept',
@@ -202,7 +223,7 @@ function arity(args: Value[], min: number, max: number, fn: string): void {
  */
 export function eventEnv(ctx: ValueContext, ev: SimEvent, seq: number, argNames: ReadonlySet<string>): Env {
   const state = ctx.rec.stateAt(seq);
-  const values = eventValues(ctx, ev);
+  const values = eventValues(ctx, ev, seq);
   const session = sessionValues(ctx, ev, state);
   return {
     lookup(name) {

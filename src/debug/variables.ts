@@ -1,8 +1,8 @@
 // The Variables view of a stopped simulated kernel: scopes of a frame (the function's arguments
 // and locals as the kernel names them, and the simulation around it: mmu_lock, the VM's bugged
 // status, the page-table walks and the S-EPT entry for the GFN), as a lazily expanded tree.
-import type { SimEvent } from '../sim/types';
-import { levelName } from '../sim/levels';
+import type { PgLevel, SimEvent } from '../sim/types';
+import { isPgLevel, levelName } from '../sim/levels';
 import { Fields, format, type Value } from './expr';
 import { describeEntry, eventValues, fieldIdent, SeptFields, SpteFields, SptepFields, tableEntryValue, type EntryRef, type TableName, type ValueContext } from './values';
 
@@ -27,6 +27,8 @@ export interface Scope {
 }
 
 const LOCAL_NAMES = new Set(['root', 'is_mirror', 'ret', 'status']);
+/** Ints the kernel prints in decimal (%d): everything else (gfn, SPTEs, pfns) is hex. */
+const DECIMAL = new Set(['level', 'as_id', 'vcpu', 'seq', 'step', 'nr_pages', 'errno']);
 
 /** A value as a row; structured values expand into their decoded fields. */
 export function valueNode(name: string, v: Value, evaluateName?: string): VarNode {
@@ -50,6 +52,9 @@ export function valueNode(name: string, v: Value, evaluateName?: string): VarNod
       type: v instanceof SptepFields ? 'tdp_ptep_t' : undefined,
       children: () => [...v.fields].map(([k, x]) => valueNode(k, x, evaluateName && `${evaluateName}.${k}`)),
     };
+  }
+  if (typeof v === 'bigint' && DECIMAL.has(name)) {
+    return { name, value: name === 'level' && isPgLevel(Number(v)) ? `${v} (${levelName(Number(v) as PgLevel)})` : String(v), evaluateName, type: 'int' };
   }
   return { name, value: format(v), evaluateName, type: typeof v === 'bigint' ? 'u64' : typeof v === 'boolean' ? 'bool' : undefined };
 }
@@ -94,7 +99,7 @@ function walkNode(ctx: ValueContext, seq: number, table: TableName, gfn: number)
 export function scopesOf(ctx: ValueContext, seq: number, frameEvent: SimEvent | undefined): Scope[] {
   const scopes: Scope[] = [];
   if (frameEvent) {
-    const values = eventValues(ctx, frameEvent);
+    const values = eventValues(ctx, frameEvent, seq);
     const rows = (keep: (k: string) => boolean): VarNode[] => [...values].filter(([k]) => keep(k)).map(([k, v]) => valueNode(k, v, k));
     scopes.push({ name: 'Arguments', hint: 'arguments', expensive: false, children: () => rows((k) => !LOCAL_NAMES.has(k)) });
     scopes.push({
