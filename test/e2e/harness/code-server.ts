@@ -31,6 +31,8 @@ export interface CodeServerOptions {
   dir: string;
   /** Merged over QUIET_SETTINGS into the user settings.json. */
   userSettings?: Record<string, unknown>;
+  /** Leave an existing user settings.json as it is (a user's own state, for `npm start`). */
+  keepUserSettings?: boolean;
   /** A .vsix to install before the server starts. */
   vsix?: string;
   /** Lets the workbench URL carry extensionDevelopmentPath/extensionTestsPath (extension-host tests). */
@@ -43,6 +45,8 @@ export interface CodeServerOptions {
 }
 
 export interface CodeServer {
+  /** Resolves with the exit code when the server stops (for whatever reason). */
+  exited: Promise<number | null>;
   /** host:port, which is also the remote authority of vscode-remote:// URIs. */
   authority: string;
   /** The workbench URL opening the workspace; `query` adds parameters (e.g. payload). */
@@ -96,7 +100,9 @@ export async function startCodeServer(o: CodeServerOptions): Promise<CodeServer>
   const userDataDir = path.join(o.dir, 'user-data');
   const extensionsDir = path.join(o.dir, 'extensions');
   fs.mkdirSync(extensionsDir, { recursive: true });
-  writeUserSettings(userDataDir, { ...QUIET_SETTINGS, ...o.userSettings });
+  if (!(o.keepUserSettings && fs.existsSync(path.join(userDataDir, 'User', 'settings.json')))) {
+    writeUserSettings(userDataDir, { ...QUIET_SETTINGS, ...o.userSettings });
+  }
   if (o.vsix) await installVsix(o.vsix, extensionsDir, userDataDir);
 
   const port = o.port ?? await freePort();
@@ -116,6 +122,10 @@ export async function startCodeServer(o: CodeServerOptions): Promise<CodeServer>
 
   const isWorkspaceFile = o.workspace.endsWith('.code-workspace');
   return {
+    exited: new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+      else child.once('exit', (code) => resolve(code));
+    }),
     authority,
     userDataDir,
     logFile,

@@ -30,7 +30,7 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 process.once('exit', () => { for (const c of live) signalGroup(c, 'SIGKILL'); });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(sig, () => {
-    for (const c of live) signalGroup(c, 'SIGKILL');
-    process.exit(130);
+    // Let each group shut down (code-server saves state), bounded; then leave.
+    void Promise.all([...live].map((c) => stopGroup(c, 3000))).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   });
 }
