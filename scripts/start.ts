@@ -4,6 +4,7 @@
 import * as path from 'path';
 import { isPortFree, startCodeServer, freePort } from '../test/e2e/harness/code-server';
 import { CACHE, VSIX } from '../test/e2e/harness/paths';
+import { shuttingDown } from '../test/e2e/harness/processes';
 import { defaultWorkspace } from '../test/e2e/harness/workspaces';
 
 async function main(): Promise<void> {
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     'Press Ctrl-C to stop.',
   ].join('\n'));
   const code = await server.exited;
+  if (shuttingDown()) return; // Ctrl-C: processes.ts stops code-server and exits
   console.error(`code-server stopped (exit ${code}); see ${server.logFile}`);
   process.exit(1);
 }

@@ -19,6 +19,7 @@ export const QUIET_SETTINGS: Record<string, unknown> = {
   'update.mode': 'none',
   'telemetry.telemetryLevel': 'off',
   'chat.disableAIFeatures': true,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'editor.hover.delay': 100,
   // Run folders live inside the repo: no "open the parent repository?" prompt.
   'git.openRepositoryInParentFolders': 'never',

@@ -4,6 +4,12 @@
 import { ChildProcess, spawn, SpawnOptions } from 'child_process';
 
 const live = new Set<ChildProcess>();
+let stopping = false;
+
+/** True once the harness got a signal and is stopping its children on purpose. */
+export function shuttingDown(): boolean {
+  return stopping;
+}
 
 export function spawnGroup(cmd: string, args: string[], opts: SpawnOptions): ChildProcess {
   const child = spawn(cmd, args, { ...opts, detached: true });
@@ -30,6 +36,7 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 process.once('exit', () => { for (const c of live) signalGroup(c, 'SIGKILL'); });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(sig, () => {
+    stopping = true;
     // Let each group shut down (code-server saves state), bounded; then leave.
     void Promise.all([...live].map((c) => stopGroup(c, 3000))).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   });

@@ -24,11 +24,14 @@ export function folderWith(dir: string, name: string, files: Record<string, stri
   return ws;
 }
 
-/** Kernel trees shipped as test fixtures: each test/fixtures/kernel/<name>/ holding tdp_mmu.c. */
+/**
+ * Kernel trees shipped as test fixtures: each test/fixtures/kernel/<name>/ holding tdp_mmu.c,
+ * mainline first (the first one is the default tree of a workspace).
+ */
 export function fixtureKernelTrees(): string[] {
   const base = path.join(REPO, 'test/fixtures/kernel');
   if (!fs.existsSync(base)) return [];
-  return fs.readdirSync(base).sort()
+  return fs.readdirSync(base).sort((a, b) => Number(b === 'mainline') - Number(a === 'mainline') || a.localeCompare(b))
     .map((name) => path.join(base, name))
     .filter((tree) => fs.existsSync(path.join(tree, TDP_MMU_C)));
 }
