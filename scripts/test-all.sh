@@ -35,10 +35,10 @@ stage() {   # stage <name> <counts: mocha|ours|none> <command...>
   SUMMARY+=("$(printf '%-12s %4d passed %4d failed %4d skipped %5ds' "$name" "$p" "$f" "$s" $((SECONDS - t0)))")
 }
 
-install() {
+npm_install() {
   [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
 }
-stage install none install
+stage install none npm_install
 stage typecheck none npx tsc -p . --noEmit
 stage unit mocha npx mocha
 stage build none node scripts/build.mjs

@@ -16,6 +16,11 @@ ONLY=${1:-all}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 source "$ROOT/test/e2e/env.sh"
 
+# Under `npm test`/`npm start` the outer npm (system Node) exports npm_config_* variables, which the
+# inner npm would take as its own config: e.g. a user agent naming Node 20, which code-server's
+# postinstall reads as the Node version and refuses. Install with the user's npmrc only.
+while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(npm_|NODE$)')
+
 mkdir -p "$E2E_CACHE"
 exec 9>"$E2E_CACHE/.setup.lock"
 flock 9   # one setup at a time (npm start and npm test may run side by side)
