@@ -77,6 +77,8 @@ export interface ParseOptions {
   onProgress?: (p: ParseProgress) => void;
   /** How many malformed-line warnings to keep (all are counted). Default 100. */
   maxWarnings?: number;
+  /** Called for each "CPU:N [LOST M EVENTS]" line, when it is read. */
+  onLostEvents?: (lost: { cpu: number; count: number; line: number }) => void;
 }
 
 /** Incremental line parser: push() text, get records; end() flushes the last partial line. */
@@ -85,7 +87,7 @@ export class TraceLineParser {
   private carry = '';
   private readonly maxWarnings: number;
 
-  constructor(file: string, maxWarnings = 100) {
+  constructor(file: string, maxWarnings = 100, private readonly onLost?: ParseOptions['onLostEvents']) {
     this.maxWarnings = maxWarnings;
     this.stats = {
       file, format: 'unknown', tracer: null, cpus: null, lines: 0, records: 0, perEvent: {},
@@ -154,7 +156,7 @@ export class TraceLineParser {
       case 'version': s.format = 'trace-cmd'; break;
       case 'cpus': s.cpus = m.cpus; s.format = 'trace-cmd'; break;
       case 'cpu-empty': s.format = 'trace-cmd'; break;
-      case 'lost': s.lost.push({ cpu: m.cpu, count: m.count, line }); break;
+      case 'lost': s.lost.push({ cpu: m.cpu, count: m.count, line }); this.onLost?.({ cpu: m.cpu, count: m.count, line }); break;
       case 'comment': break;
     }
   }
@@ -174,7 +176,7 @@ export class NotATraceError extends Error {
  * binary trace.dat.
  */
 export async function* readTrace(source: TraceSource, opts: ParseOptions = {}): AsyncGenerator<TraceRecord[], ParseStats> {
-  const parser = new TraceLineParser(source.name, opts.maxWarnings);
+  const parser = new TraceLineParser(source.name, opts.maxWarnings, opts.onLostEvents);
   const decoder = new StringDecoder('utf8');
   let bytesRead = 0;
   let first = true;

@@ -1,0 +1,163 @@
+// importTrace(): the public entry point of trace replay. Streams the file (progress, cancel),
+// decides per VM what the trace cannot say directly from its first records (TDX or not, where
+// the shared bit is, 4- or 5-level roots), replays every record into Recordings and collects
+// the findings.
+//
+// For the UI ("TDP MMU: Open Trace…"):
+//   const ac = new AbortController();                 // token.onCancellationRequested(() => ac.abort())
+//   const t = await importTrace(fileSource(path), {
+//     signal: ac.signal,
+//     onProgress: (p) => progress.report({ message: `${p.records} records`, increment: ... }),
+//   });
+//   t.vms[0].recording  → the stepper / debugger; t.findings → problems; summarize(t) → a table.
+// Cancelling rejects with the signal's AbortError (name 'AbortError').
+import type { ProfileName } from '../sim/types';
+import type { ParseOptions, ParseStats, TraceSource } from './reader';
+import { fileSource, readTrace } from './reader';
+import type { TraceRecord } from './tracepoints';
+import type { VmType } from './rules';
+import type { TraceFinding, VmPlan, VmReplay } from './replay';
+import { TraceReplayer } from './replay';
+import type { SharedGfnBit } from './tdx';
+import { sharedBitOfGfn, sharedBitOfGpa, stripSharedBit } from './tdx';
+
+export interface ImportOptions extends ParseOptions {
+  /** Kernel generation the trace came from; decides the mirror rules. Default 'mainline'. */
+  profile?: ProfileName;
+  /** 'auto' (default): a TD when a GFN or fault GPA carries the TDX shared bit. */
+  vmType?: 'auto' | VmType;
+  /** How records are assigned to VMs; see replay.ts. Default 'single'. */
+  vmIdentity?: 'single' | 'tgid';
+  /** Records read before deciding the per-VM plans. Default 65536. */
+  lookahead?: number;
+}
+
+export interface TraceImport {
+  file: string;
+  profile: ProfileName;
+  parse: ParseStats;
+  /** One replay per VM address space, sorted by key ("vm", "vm/as1", "tgid:42", ...). */
+  vms: VmReplay[];
+  /** Every finding of every VM, by line. */
+  findings: TraceFinding[];
+}
+
+export const DEFAULT_LOOKAHEAD = 65536;
+
+const P36 = 2 ** 36;
+
+/** What the first records of a VM prove. */
+interface Evidence {
+  tdx: { bit: SharedGfnBit; reason: string } | null;
+  level5: string | null;
+}
+
+function vmOf(r: TraceRecord, identity: 'single' | 'tgid'): string {
+  return identity === 'tgid' ? (r.tgid === null ? 'tgid:?' : `tgid:${r.tgid}`) : 'vm';
+}
+
+function gatherEvidence(records: readonly TraceRecord[], identity: 'single' | 'tgid'): Map<string, Evidence> {
+  const ev = new Map<string, Evidence>();
+  for (const r of records) {
+    const vm = vmOf(r, identity);
+    let e = ev.get(vm);
+    if (!e) ev.set(vm, e = { tdx: null, level5: null });
+    if (!e.tdx) {
+      const bit = r.event === 'kvm_page_fault' ? sharedBitOfGpa(r.address) : r.event === 'kvm_mmu_spte_requested' ? null : sharedBitOfGfn(r.gfn);
+      if (bit !== null) {
+        const where = r.event === 'kvm_page_fault' ? `GPA 0x${r.address.toString(16)} of kvm_page_fault` : `GFN 0x${r.gfn.toString(16)} of ${r.event}`;
+        e.tdx = { bit, reason: `TDX shared bit (GPA bit ${bit + 12}) in the ${where} at line ${r.line}` };
+      }
+    }
+    if (!e.level5) {
+      if (r.event !== 'kvm_page_fault' && r.level === 5) e.level5 = `level-5 ${r.event} at line ${r.line}`;
+      else if (r.event !== 'kvm_page_fault' && stripSharedBit(r.gfn, e.tdx?.bit ?? sharedBitOfGfn(r.gfn)) >= P36) {
+        e.level5 = `GFN 0x${r.gfn.toString(16)} beyond 4-level paging at line ${r.line}`;
+      }
+    }
+  }
+  return ev;
+}
+
+function makePlan(e: Evidence | undefined, opts: ImportOptions, seen: number): VmPlan {
+  const rootLevel: 4 | 5 = e?.level5 ? 5 : 4;
+  const rootLevelReason = e?.level5 ? `5-level paging: ${e.level5}` : `4-level paging: no level-5 SPTE in the first ${seen} records`;
+  const forced = opts.vmType && opts.vmType !== 'auto' ? opts.vmType : null;
+  if (forced === 'vmx') return { vmType: 'vmx', vmTypeReason: '--vm-type vmx', sharedBit: null, rootLevel, rootLevelReason };
+  if (e?.tdx) return { vmType: 'tdx', vmTypeReason: forced ? `--vm-type tdx; ${e.tdx.reason}` : e.tdx.reason, sharedBit: e.tdx.bit, rootLevel, rootLevelReason };
+  if (forced === 'tdx') {
+    // No shared-bit GFN seen: the TD's GPA width follows its EPT depth (TDX_SHARED_BIT_PWL_4/5).
+    return { vmType: 'tdx', vmTypeReason: '--vm-type tdx', sharedBit: rootLevel === 5 ? 39 : 35, rootLevel, rootLevelReason };
+  }
+  return {
+    vmType: 'vmx', sharedBit: null, rootLevel, rootLevelReason,
+    vmTypeReason: `no GFN or fault GPA with a TDX shared bit in the first ${seen} records: replayed as a non-TDX VM (every SPTE in the direct root); pass --vm-type tdx if this is a TD`,
+  };
+}
+
+/** Read, replay and check a trace. Rejects with NotATraceError (binary trace.dat), I/O errors,
+ *  or the AbortError of opts.signal; everything wrong inside the text becomes a warning or a finding. */
+export async function importTrace(source: TraceSource, opts: ImportOptions = {}): Promise<TraceImport> {
+  const profile = opts.profile ?? 'mainline';
+  const identity = opts.vmIdentity ?? 'single';
+  const lookahead = opts.lookahead ?? DEFAULT_LOOKAHEAD;
+  const traceHas = { faults: false, splits: false };
+  let replayer: TraceReplayer | null = null;
+  let pending: TraceRecord[] = [];
+  const lostBeforeStart: number[] = [];
+
+  const start = (): TraceReplayer => {
+    for (const r of pending) {
+      if (r.event === 'kvm_page_fault' || r.event === 'kvm_mmu_spte_requested') traceHas.faults = true;
+      else if (r.event === 'kvm_mmu_split_huge_page') traceHas.splits = true;
+    }
+    const evidence = gatherEvidence(pending, identity);
+    const seen = pending.length;
+    const rp = new TraceReplayer({
+      file: source.name, profile, vmIdentity: identity, traceHas,
+      planFor: (vm, first) => makePlan(evidence.get(vm) ?? gatherEvidence([first], identity).get(vm), opts, evidence.has(vm) ? seen : 1),
+    });
+    for (const l of lostBeforeStart) rp.noteLostEvents(l);
+    return rp;
+  };
+  const feed = (rp: TraceReplayer, batch: readonly TraceRecord[]): void => {
+    for (const r of batch) {
+      if (r.event === 'kvm_page_fault' || r.event === 'kvm_mmu_spte_requested') traceHas.faults = true;
+      else if (r.event === 'kvm_mmu_split_huge_page') traceHas.splits = true;
+      rp.feed(r);
+    }
+  };
+
+  const gen = readTrace(source, {
+    ...opts,
+    onLostEvents: (l) => {
+      if (replayer) replayer.noteLostEvents(l.line); else lostBeforeStart.push(l.line);
+      opts.onLostEvents?.(l);
+    },
+  });
+  let stats: ParseStats;
+  for (;;) {
+    const next = await gen.next();
+    if (next.done) { stats = next.value; break; }
+    if (replayer) { feed(replayer, next.value); continue; }
+    const room = lookahead - pending.length;
+    for (let i = 0; i < next.value.length && i < room; i++) pending.push(next.value[i]);
+    if (next.value.length >= room) {
+      replayer = start();
+      feed(replayer, pending);
+      feed(replayer, next.value.length > room ? next.value.slice(room) : []);
+      pending = [];
+    }
+  }
+  if (!replayer) {
+    replayer = start();
+    feed(replayer, pending);
+  }
+  const vms = replayer.finish();
+  const findings = vms.flatMap((v) => v.findings).sort((a, b) => a.line - b.line || (a.vm < b.vm ? -1 : a.vm > b.vm ? 1 : 0) || a.findingSeq - b.findingSeq);
+  return { file: source.name, profile, parse: stats, vms, findings };
+}
+
+export function importTraceFile(path: string, opts: ImportOptions = {}): Promise<TraceImport> {
+  return importTrace(fileSource(path), opts);
+}

@@ -1,0 +1,509 @@
+// Replay: rebuild each VM's page tables from the traced SPTE changes, as a Recording of 'trace'
+// events (built with the simulator's RecordingBuilder, so the stepper, the debugger and the
+// editor linking work on it unchanged), and judge every change:
+//  - the transition rules of rules.ts (what handle_changed_spte and the mirror paths allow);
+//  - old_spte against the reconstructed current value;
+//  - a change below a page table that is known not to be linked (a skipped level);
+//  - splits: a huge → non-leaf change must come with kvm_mmu_split_huge_page and vice versa,
+//    and the children of a split start as the split huge page (make_small_spte).
+// Each finding becomes an 'invariant' event nested under the trace event, and a TraceFinding.
+//
+// What the trace does not say, and what we do about it:
+//  - which VM: ftrace has no VM id. By default every record belongs to one VM ('single'); with
+//    vmIdentity 'tgid' (traces taken with options/record-tgid) the TGID (the VMM process) is the
+//    VM. mmu-notifier zaps run in whatever task triggered them, so 'tgid' can misfile those.
+//  - which root: see tdx.ts. For a TD, an SPTE change goes to the direct root when its GFN has
+//    the shared bit; else to the table whose reconstructed value equals old_spte when exactly
+//    one does; else by the open page fault on that CPU (kvm_page_fault's GPA has the shared bit
+//    or not); else to the table where the parent entry is a present non-leaf; else to the
+//    mirror root ("assumed", counted in the summary).
+//  - GFNs: KVM prints GFNs without the shared bit (except when zapping a whole root); the
+//    replayed tables, like the simulator's, name a TD's direct-root entries by their position,
+//    i.e. with the shared bit (struct kvm_mmu_page.gfn of that root's pages includes it).
+//  - which root instance: KVM replaces roots (kvm_tdp_mmu_invalidate_roots + a new root) but
+//    the trace does not name the root, so old and new roots of one kind share one table here.
+//  - entries never seen before: the trace starts mid-life, so the first old_spte of an entry is
+//    believed; only later ones are checked. Entries show as not present until their first record.
+//  - mmu_lock: not traced. Events inside a traced fault are marked 'read' (kvm_tdp_mmu_map runs
+//    under read mmu_lock), mirror zaps 'write' (the only mode that may zap them), others 'none'.
+import type { LockMode, PgLevel, ProfileName, Recording, RootKind, Spte } from '../sim/types';
+import { RecordingBuilder, SPTE_ENT_PER_PAGE, is_last_spte, is_shadow_present_pte, make_small_spte, pagesPerHpage, spte_to_pfn } from '../sim';
+import type { TraceHeader, TraceRecord, SpteChanged, SplitHugePage, SpteRequested, SetSpte, PageFault, MmuPage } from './tracepoints';
+import type { FindingRule, RuleHit, Severity, VmType } from './rules';
+import { checkTransition, expectedHook, isFrozen } from './rules';
+import type { SharedGfnBit } from './tdx';
+import { sharedBitOfGfn, sharedBitOfGpa } from './tdx';
+
+export interface TraceFinding {
+  /** Key of the replayed address space (VmReplay.key) the event is in. */
+  vm: string;
+  /** seq of the trace event the finding is about, and of its 'invariant' event. */
+  seq: number;
+  findingSeq: number;
+  /** Line of the record in the trace file. */
+  line: number;
+  rule: FindingRule;
+  severity: Severity;
+  message: string;
+  anchor: string | null;
+}
+
+/** How the root of an SPTE change was decided (see the header comment). */
+export type RootInference = 'vm' | 'shared-bit' | 'consistent' | 'fault' | 'parent' | 'assumed';
+export const ROOT_INFERENCES: readonly RootInference[] = ['vm', 'shared-bit', 'consistent', 'fault', 'parent', 'assumed'];
+
+/** Per-VM facts decided before replaying (from the options or the first records). */
+export interface VmPlan {
+  vmType: VmType;
+  /** Why: "--vm-type tdx", "shared bit in kvm_page_fault address at line 12", ... */
+  vmTypeReason: string;
+  sharedBit: SharedGfnBit | null;
+  rootLevel: 4 | 5;
+  rootLevelReason: string;
+}
+
+export interface ReplayOptions {
+  file: string;
+  profile: ProfileName;
+  vmIdentity: 'single' | 'tgid';
+  /** The plan for a VM, asked when its first record arrives. */
+  planFor(vm: string, first: TraceRecord): VmPlan;
+  /** Which event types the trace contains at all (rules that need them are off otherwise). */
+  traceHas: { faults: boolean; splits: boolean };
+}
+
+export interface VmReplay {
+  /** "vm" or "vm/as1" (single), "tgid:1234" or "tgid:1234/as1" (tgid). */
+  key: string;
+  vm: string;
+  asId: number;
+  plan: VmPlan;
+  recording: Recording;
+  findings: TraceFinding[];
+  counts: {
+    perEvent: Record<string, number>;
+    /** SPTE changes per level and per root. */
+    perLevel: Record<string, number>;
+    perRoot: Record<string, number>;
+    rootInference: Record<RootInference, number>;
+  };
+}
+
+const TABLE_INDEX: Record<RootKind, number> = { direct: 0, mirror: 1 };
+const entryKey = (gfn: number, level: PgLevel): number => gfn * 8 + level;
+const tableKey = (gfn: number, level: PgLevel): number => Math.floor(gfn / (pagesPerHpage(level) * SPTE_ENT_PER_PAGE)) * 8 + level;
+const hex = (v: bigint): string => '0x' + v.toString(16);
+
+/** The GFN naming an entry of `root`: the shared bit added for a TD's direct root. */
+function tableGfn(plan: VmPlan, root: RootKind | undefined, gfn: number): number {
+  return root === 'direct' && plan.sharedBit !== null ? gfn + 2 ** plan.sharedBit : gfn;
+}
+
+const ERRNO: Record<number, string> = { 0: '0', [-12]: '-ENOMEM', [-16]: '-EBUSY', [-5]: '-EIO', [-95]: '-EOPNOTSUPP', [-22]: '-EINVAL', [-17]: '-EEXIST' };
+
+/** One VM address space being replayed into one Recording. */
+class AddressSpace {
+  readonly builder: RecordingBuilder;
+  /** Entries whose value the replay knows (written by a record or part of a fresh table). */
+  readonly knownEntries = [new Set<number>(), new Set<number>()];
+  readonly knownTables = [new Set<number>(), new Set<number>()];
+  /** Child tables filled by a split: their entries are make_small_spte() of the huge SPTE. */
+  readonly splitTables = [new Set<number>(), new Set<number>()];
+  readonly rootLive = [false, false];
+  readonly findings: TraceFinding[] = [];
+  readonly counts: VmReplay['counts'] = {
+    perEvent: {}, perLevel: {}, perRoot: {},
+    rootInference: { vm: 0, 'shared-bit': 0, consistent: 0, fault: 0, parent: 0, assumed: 0 },
+  };
+  lastStepKey = '';
+  /** Interned event sites of this builder, by fn and anchor. */
+  readonly sites = new Map<string, number>();
+
+  constructor(readonly key: string, readonly vm: string, readonly asId: number, readonly plan: VmPlan, profile: ProfileName, name: string) {
+    this.builder = new RecordingBuilder({ profile, name, rootLevel: plan.rootLevel });
+  }
+
+  value(root: RootKind, gfn: number, level: PgLevel): Spte {
+    return this.builder.read(root, gfn, level);
+  }
+
+  known(root: RootKind, gfn: number, level: PgLevel): boolean {
+    const t = TABLE_INDEX[root];
+    return this.knownEntries[t].has(entryKey(gfn, level)) || this.knownTables[t].has(tableKey(gfn, level));
+  }
+}
+
+interface CpuContext {
+  pid: number;
+  /** Inside kvm_tdp_mmu_map: from kvm_page_fault / kvm_mmu_spte_requested to kvm_mmu_set_spte. */
+  inFault: boolean;
+  /** The fault's GPA was private (true), shared (false), or we do not know (null). */
+  faultPrivate: boolean | null;
+  vcpu: number | null;
+  /** A huge → non-leaf change on this CPU still waiting for its kvm_mmu_split_huge_page. */
+  pendingSplit: { as: AddressSpace; root: RootKind; gfn: number; level: PgLevel; old: Spte; seq: number; line: number } | null;
+}
+
+export class TraceReplayer {
+  private readonly spaces = new Map<string, AddressSpace>();
+  private readonly plans = new Map<string, VmPlan>();
+  private readonly cpus = new Map<number, CpuContext>();
+  /** Line of the first "CPU:N [LOST M EVENTS]": mismatches after it are expected. */
+  private lostAtLine = 0;
+
+  constructor(private readonly o: ReplayOptions) {}
+
+  noteLostEvents(line: number): void {
+    if (this.lostAtLine === 0) this.lostAtLine = line;
+  }
+
+  feed(r: TraceRecord): void {
+    const vm = this.o.vmIdentity === 'tgid' ? (r.tgid === null ? 'tgid:?' : `tgid:${r.tgid}`) : 'vm';
+    let plan = this.plans.get(vm);
+    if (!plan) {
+      plan = this.o.planFor(vm, r);
+      this.plans.set(vm, plan);
+    }
+    const ctx = this.cpu(r);
+    if (ctx.pendingSplit && r.event !== 'kvm_mmu_split_huge_page') this.splitNotTraced(ctx);
+    switch (r.event) {
+      case 'kvm_tdp_mmu_spte_changed': return this.spteChanged(vm, plan, ctx, r);
+      case 'kvm_page_fault': return this.pageFault(vm, plan, ctx, r);
+      case 'kvm_mmu_spte_requested': return this.spteRequested(vm, plan, ctx, r);
+      case 'kvm_mmu_set_spte': return this.setSpte(vm, plan, ctx, r);
+      case 'kvm_mmu_split_huge_page': return this.splitHugePage(vm, plan, ctx, r);
+      case 'kvm_mmu_get_page':
+      case 'kvm_mmu_prepare_zap_page': return this.mmuPage(vm, plan, r);
+    }
+  }
+
+  finish(): VmReplay[] {
+    for (const ctx of this.cpus.values()) if (ctx.pendingSplit) this.splitNotTraced(ctx);
+    const out: VmReplay[] = [];
+    for (const as of this.spaces.values()) {
+      as.findings.sort((a, b) => a.line - b.line || a.findingSeq - b.findingSeq);
+      out.push({ key: as.key, vm: as.vm, asId: as.asId, plan: as.plan, recording: as.builder.finish(), findings: as.findings, counts: as.counts });
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  // ---- records ---------------------------------------------------------------------------
+
+  private spteChanged(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SpteChanged): void {
+    const as = this.space(vm, r.as_id, plan);
+    const { root, gfn, how } = this.rootOf(as, plan, ctx, r);
+    const level = r.level;
+    as.counts.rootInference[how]++;
+    as.counts.perLevel[level] = (as.counts.perLevel[level] ?? 0) + 1;
+    as.counts.perRoot[root] = (as.counts.perRoot[root] ?? 0) + 1;
+
+    const inFault = this.o.traceHas.faults ? ctx.inFault : null;
+    const hits: RuleHit[] = checkTransition({ root, vmType: plan.vmType, profile: this.o.profile, asId: r.as_id, gfn, level, old: r.old_spte, new: r.new_spte, inFault });
+    const write = level <= plan.rootLevel;
+    if (!write) {
+      hits.push({ rule: 'level-above-root', severity: 'error', message: `level ${level} SPTE in a ${plan.rootLevel}-level replay (${plan.rootLevelReason}); not applied`, anchor: 'handle_changed_spte' });
+    } else {
+      hits.push(...this.tableChecks(as, root, gfn, level, r.old_spte, r.new_spte, r.line));
+    }
+
+    const wasPresent = is_shadow_present_pte(r.old_spte), isPresent = is_shadow_present_pte(r.new_spte);
+    const wasLeaf = wasPresent && is_last_spte(r.old_spte, level), isLeaf = isPresent && is_last_spte(r.new_spte, level);
+    const split = wasLeaf && isPresent && !isLeaf;
+    if (write) this.applyChange(as, root, gfn, level, r.old_spte, r.new_spte, split);
+
+    const hook = expectedHook(root, r.old_spte, r.new_spte, level);
+    const args: Record<string, string | number | boolean | bigint> = { as_id: r.as_id, line: r.line, root_by: how };
+    if (gfn !== r.gfn) args.traced_gfn = r.gfn;
+    if (hook) args.expected_hook = hook;
+    const lock: LockMode = inFault ? 'read' : root === 'mirror' && wasPresent && !isPresent ? 'write' : 'none';
+    const seq = this.push(as, r, ctx, {
+      fn: r.event, anchor: 'handle_changed_spte.trace', stack: this.stackFor(inFault === true, wasPresent, wasLeaf, isPresent, isLeaf, r.new_spte),
+      lock, root, gfn, level, old: r.old_spte, nu: r.new_spte, args,
+    });
+    if (split) ctx.pendingSplit = { as, root, gfn, level, old: r.old_spte, seq, line: r.line };
+    this.report(as, seq, r.line, hits);
+  }
+
+  private pageFault(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & PageFault): void {
+    const as = this.space(vm, 0, plan);
+    const bit = plan.vmType === 'tdx' ? sharedBitOfGpa(r.address) : null;
+    ctx.inFault = true;
+    ctx.faultPrivate = plan.vmType === 'tdx' ? bit === null : null;
+    ctx.vcpu = r.vcpu;
+    const rawGfn = Number(r.address >> 12n);
+    const args: Record<string, string | number | boolean | bigint> = { line: r.line, address: r.address, error_code: r.error_code };
+    if (r.vcpu !== null) args.vcpu = r.vcpu;
+    if (r.rip !== null) args.rip = r.rip;
+    if (plan.vmType === 'tdx') args.private = ctx.faultPrivate === true;
+    this.push(as, r, ctx, {
+      fn: r.event, anchor: null, stack: [], lock: 'none',
+      root: ctx.faultPrivate ? 'mirror' : 'direct', gfn: rawGfn, args,
+    });
+  }
+
+  private spteRequested(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SpteRequested): void {
+    const as = this.space(vm, 0, plan);
+    // A fault of this task already announced by kvm_page_fault keeps its private/shared verdict.
+    if (!ctx.inFault) ctx.faultPrivate = null;
+    ctx.inFault = true;
+    const root: RootKind | undefined = plan.vmType !== 'tdx' ? 'direct' : ctx.faultPrivate === null ? undefined : ctx.faultPrivate ? 'mirror' : 'direct';
+    this.push(as, r, ctx, {
+      fn: r.event, anchor: 'kvm_tdp_mmu_map', stack: [], lock: 'read', root, gfn: tableGfn(plan, root, r.gfn), level: r.level,
+      args: { line: r.line, pfn: r.pfn, goal_level: r.level },
+    });
+  }
+
+  private setSpte(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SetSpte): void {
+    const as = this.space(vm, 0, plan);
+    const roots: RootKind[] = plan.vmType !== 'tdx' ? ['direct'] : ctx.faultPrivate === null ? ['mirror', 'direct'] : [ctx.faultPrivate ? 'mirror' : 'direct'];
+    const hits: RuleHit[] = [];
+    if (r.level <= plan.rootLevel) {
+      const holders = roots.filter((t) => as.known(t, tableGfn(plan, t, r.gfn), r.level));
+      // tdp_mmu_map_handle_target_level traces the SPTE it just installed: the replay must hold it.
+      if (holders.length > 0 && !holders.some((t) => as.value(t, tableGfn(plan, t, r.gfn), r.level) === r.spte)) {
+        const t = holders[0];
+        hits.push({
+          rule: 'old-spte-mismatch', severity: this.mismatchSeverity(r.line),
+          message: `kvm_mmu_set_spte reports ${hex(r.spte)} installed at gfn 0x${r.gfn.toString(16)} level ${r.level}, but the ${t} root holds ${hex(as.value(t, tableGfn(plan, t, r.gfn), r.level))} (no matching kvm_tdp_mmu_spte_changed?)`,
+          anchor: 'tdp_mmu_map_handle_target_level',
+        });
+      }
+    }
+    const seq = this.push(as, r, ctx, {
+      fn: r.event, anchor: 'tdp_mmu_map_handle_target_level', stack: ['kvm_tdp_mmu_map'], lock: 'read',
+      root: roots.length === 1 ? roots[0] : undefined, gfn: tableGfn(plan, roots.length === 1 ? roots[0] : undefined, r.gfn), level: r.level, nu: r.spte,
+      args: { line: r.line, access: r.access, sptep: r.sptep },
+    });
+    this.report(as, seq, r.line, hits);
+    ctx.inFault = false;
+  }
+
+  private splitHugePage(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SplitHugePage): void {
+    const as = this.space(vm, 0, plan);
+    const p = ctx.pendingSplit;
+    const matches = p !== null && p.gfn === tableGfn(plan, p.root, r.gfn) && p.level === r.level;
+    const hits: RuleHit[] = [];
+    if (matches && r.errno !== 0) {
+      hits.push({ rule: 'split-without-link', severity: 'error', message: `kvm_mmu_split_huge_page reports errno ${r.errno} for gfn 0x${r.gfn.toString(16)} level ${r.level}, but the huge SPTE was replaced by a page table (line ${p.line}): tdp_mmu_link_sp failed, nothing should have changed`, anchor: 'tdp_mmu_split_huge_page.link_sp' });
+    } else if (!matches && r.errno === 0) {
+      hits.push({ rule: 'split-without-link', severity: 'error', message: `kvm_mmu_split_huge_page reports a split of gfn 0x${r.gfn.toString(16)} level ${r.level} (spte ${hex(r.spte)}), but this CPU traced no huge → non-leaf change of that SPTE just before (tdp_mmu_link_sp traces it through handle_changed_spte)`, anchor: 'tdp_mmu_split_huge_page.link_sp' });
+    }
+    if (matches) {
+      if (spte_to_pfn(r.spte) !== spte_to_pfn(p.old)) {
+        hits.push({ rule: 'split-without-link', severity: 'warning', message: `kvm_mmu_split_huge_page names huge SPTE ${hex(r.spte)}, but the change at line ${p.line} replaced ${hex(p.old)}`, anchor: 'tdp_mmu_split_huge_page.trace' });
+      }
+      ctx.pendingSplit = null;
+    }
+    const seq = this.push(as, r, ctx, {
+      fn: r.event, anchor: 'tdp_mmu_split_huge_page.trace', stack: ['tdp_mmu_split_huge_page'], lock: ctx.inFault ? 'read' : 'none',
+      root: matches ? p.root : undefined, gfn: matches ? p.gfn : r.gfn, level: r.level, old: r.spte,
+      result: ERRNO[r.errno] ?? String(r.errno), args: { line: r.line, errno: r.errno },
+    });
+    this.report(as, seq, r.line, hits);
+  }
+
+  private mmuPage(vm: string, plan: VmPlan, r: TraceHeader & MmuPage): void {
+    const as = this.space(vm, 0, plan);
+    const args: Record<string, string | number | boolean | bigint> = { line: r.line, sp_gfn: r.gfn, sp_level: r.level, role: r.role };
+    if (r.created !== null) args.created = r.created;
+    this.push(as, r, this.cpu(r), {
+      fn: r.event, anchor: r.event === 'kvm_mmu_prepare_zap_page' ? 'handle_removed_pt' : null, stack: [], lock: 'none', gfn: r.gfn, level: r.level, args,
+    });
+  }
+
+  // ---- reconstruction ----------------------------------------------------------------------
+
+  /** The root an SPTE change belongs to, and the GFN naming the entry in that root's table. */
+  private rootOf(as: AddressSpace, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SpteChanged): { root: RootKind; gfn: number; how: RootInference } {
+    if (plan.vmType !== 'tdx') return { root: 'direct', gfn: r.gfn, how: 'vm' };
+    const bit = sharedBitOfGfn(r.gfn);
+    if (bit !== null && bit === plan.sharedBit) return { root: 'direct', gfn: r.gfn, how: 'shared-bit' };
+    const level = r.level;
+    const g: Record<RootKind, number> = { mirror: r.gfn, direct: tableGfn(plan, 'direct', r.gfn) };
+    const pick = (root: RootKind, how: RootInference) => ({ root, gfn: g[root], how });
+    // Consistency: which table can have held old_spte?
+    const could = (t: RootKind): boolean => !as.known(t, g[t], level) || as.value(t, g[t], level) === r.old_spte;
+    const holds = (t: RootKind): boolean => as.known(t, g[t], level) && as.value(t, g[t], level) === r.old_spte;
+    const m = could('mirror'), d = could('direct');
+    if (m !== d) return pick(m ? 'mirror' : 'direct', 'consistent');
+    if (m && d && is_shadow_present_pte(r.old_spte) && holds('mirror') !== holds('direct')) return pick(holds('mirror') ? 'mirror' : 'direct', 'consistent');
+    if (ctx.inFault && ctx.faultPrivate !== null) return pick(ctx.faultPrivate ? 'mirror' : 'direct', 'fault');
+    if (level < plan.rootLevel) {
+      const up = (level + 1) as PgLevel;
+      const linked = (t: RootKind): boolean => {
+        const pg = g[t] - (g[t] % pagesPerHpage(up));
+        if (!as.known(t, pg, up)) return false;
+        const v = as.value(t, pg, up);
+        return is_shadow_present_pte(v) && !is_last_spte(v, up);
+      };
+      const lm = linked('mirror'), ld = linked('direct');
+      if (lm !== ld) return pick(lm ? 'mirror' : 'direct', 'parent');
+    }
+    return pick('mirror', 'assumed');
+  }
+
+  /** Checks against the reconstructed tables, before the change is applied. */
+  private tableChecks(as: AddressSpace, root: RootKind, gfn: number, level: PgLevel, old: Spte, nu: Spte, line: number): RuleHit[] {
+    const hits: RuleHit[] = [];
+    const t = TABLE_INDEX[root];
+    const ek = entryKey(gfn, level);
+    const current = as.value(root, gfn, level);
+    if (as.knownEntries[t].has(ek) || as.knownTables[t].has(tableKey(gfn, level))) {
+      if (current !== old) {
+        hits.push({
+          rule: 'old-spte-mismatch', severity: this.mismatchSeverity(line),
+          message: `old_spte ${hex(old)} but the ${root} root holds ${hex(current)} at gfn 0x${gfn.toString(16)} level ${level}${this.lostAtLine ? ` (events were lost at line ${this.lostAtLine})` : ''}`,
+          anchor: 'handle_changed_spte.trace',
+        });
+      }
+    } else if (as.splitTables[t].has(tableKey(gfn, level))) {
+      // First change of a child of a split: it must still be the page make_small_spte made.
+      if (is_shadow_present_pte(current) && (!is_shadow_present_pte(old) || spte_to_pfn(old) !== spte_to_pfn(current) || is_last_spte(old, level) !== is_last_spte(current, level))) {
+        hits.push({ rule: 'split-child-mismatch', severity: 'warning', message: `first change of a split child at gfn 0x${gfn.toString(16)} level ${level}: old_spte ${hex(old)} is not the small SPTE ${hex(current)} made from the huge page (make_small_spte)`, anchor: 'tdp_mmu_split_huge_page' });
+      }
+    }
+    // A page table below an entry that is known not to point to one: a skipped level. Children
+    // of a just-removed table are frozen after their parent (handle_removed_pt runs after the
+    // tracepoint of the parent change), so FROZEN writes are exempt.
+    if (level < as.plan.rootLevel && !isFrozen(nu)) {
+      const up = (level + 1) as PgLevel;
+      const pg = gfn - (gfn % pagesPerHpage(up));
+      if (as.known(root, pg, up)) {
+        const pv = as.value(root, pg, up);
+        if (!is_shadow_present_pte(pv) || is_last_spte(pv, up)) {
+          hits.push({
+            rule: 'level-skip', severity: 'error',
+            message: `level-${level} SPTE at gfn 0x${gfn.toString(16)} changed, but its level-${up} entry (gfn 0x${pg.toString(16)}) is ${is_shadow_present_pte(pv) ? 'a leaf' : 'not present'} (${hex(pv)}): no page table is linked there`,
+            anchor: 'handle_changed_spte',
+          });
+        }
+      }
+    }
+    return hits;
+  }
+
+  private applyChange(as: AddressSpace, root: RootKind, gfn: number, level: PgLevel, old: Spte, nu: Spte, split: boolean): void {
+    const b = as.builder;
+    const t = TABLE_INDEX[root];
+    if (!as.rootLive[t]) {
+      b.setRoot(root, true);
+      as.rootLive[t] = true;
+    }
+    b.addWrite(root, gfn, level, old, nu);
+    as.knownEntries[t].add(entryKey(gfn, level));
+    const linksTable = is_shadow_present_pte(nu) && !is_last_spte(nu, level) && level > 1
+      && !(is_shadow_present_pte(old) && !is_last_spte(old, level) && spte_to_pfn(old) === spte_to_pfn(nu));
+    if (!linksTable) return;
+    const child = (level - 1) as PgLevel;
+    const ck = tableKey(gfn, child);
+    if (split) {
+      // tdp_mmu_split_huge_page fills the new table before linking it (untraced): replay that.
+      const step = pagesPerHpage(child);
+      for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) b.write(root, gfn + i * step, child, make_small_spte(old, child, i));
+      as.knownTables[t].delete(ck);
+      as.splitTables[t].add(ck);
+    } else {
+      // A freshly allocated page table: every entry is SHADOW_NONPRESENT_VALUE.
+      b.clearTable(root, gfn, child);
+      as.knownTables[t].add(ck);
+      as.splitTables[t].delete(ck);
+    }
+    // Entries known from an earlier table at this place now read as the new table's values.
+    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) as.knownEntries[t].delete(entryKey(gfn + i * pagesPerHpage(child), child));
+  }
+
+  private splitNotTraced(ctx: CpuContext): void {
+    const p = ctx.pendingSplit!;
+    ctx.pendingSplit = null;
+    if (!this.o.traceHas.splits) return;
+    this.report(p.as, p.seq, p.line, [{
+      rule: 'split-not-traced', severity: 'info',
+      message: `huge SPTE at gfn 0x${p.gfn.toString(16)} level ${p.level} was replaced by a page table without the kvm_mmu_split_huge_page that tdp_mmu_split_huge_page traces right after linking it`,
+      anchor: 'tdp_mmu_split_huge_page.trace',
+    }]);
+  }
+
+  // ---- recording -------------------------------------------------------------------------------
+
+  private space(vm: string, asId: number, plan: VmPlan): AddressSpace {
+    const key = asId === 0 ? vm : `${vm}/as${asId}`;
+    let as = this.spaces.get(key);
+    if (!as) {
+      const base = this.o.file.split(/[\\/]/).pop() || this.o.file;
+      as = new AddressSpace(key, vm, asId, plan, this.o.profile, key === 'vm' ? base : `${base} [${key}]`);
+      this.spaces.set(key, as);
+    }
+    return as;
+  }
+
+  private cpu(r: TraceRecord): CpuContext {
+    let c = this.cpus.get(r.cpu);
+    if (!c) {
+      c = { pid: r.pid, inFault: false, faultPrivate: null, vcpu: null, pendingSplit: null };
+      this.cpus.set(r.cpu, c);
+    }
+    if (c.pid !== r.pid) {
+      // Another task on this CPU: the previous task's fault (if any) is over.
+      c.pid = r.pid;
+      c.inFault = false;
+      c.faultPrivate = null;
+      c.vcpu = null;
+    }
+    return c;
+  }
+
+  /** Kernel frames above the tracepoint, inferred from the kind of change (not traced). */
+  private stackFor(inFault: boolean, wasPresent: boolean, wasLeaf: boolean, isPresent: boolean, isLeaf: boolean, nu: Spte): string[] {
+    if (isFrozen(nu)) return ['handle_removed_pt', 'handle_changed_spte'];
+    if (wasLeaf && isPresent && !isLeaf) return ['tdp_mmu_split_huge_page', 'tdp_mmu_link_sp', 'handle_changed_spte'];
+    if (inFault && !wasPresent && isPresent) {
+      return isLeaf ? ['kvm_tdp_mmu_map', 'tdp_mmu_map_handle_target_level', 'tdp_mmu_set_spte_atomic', 'handle_changed_spte']
+        : ['kvm_tdp_mmu_map', 'tdp_mmu_link_sp', 'tdp_mmu_set_spte_atomic', 'handle_changed_spte'];
+    }
+    return ['handle_changed_spte'];
+  }
+
+  private push(as: AddressSpace, r: TraceRecord, ctx: CpuContext, e: {
+    fn: string; anchor: string | null; stack: string[]; lock: LockMode; root?: RootKind; gfn?: number; level?: PgLevel;
+    old?: Spte; nu?: Spte; result?: string; args: Record<string, string | number | boolean | bigint>;
+  }): number {
+    const b = as.builder;
+    // Steps group consecutive records of one task on one CPU; the step index is the first line.
+    const stepKey = `${r.cpu}:${r.pid}`;
+    if (stepKey !== as.lastStepKey) {
+      b.beginStep(r.line, `${r.task}-${r.pid} [${String(r.cpu).padStart(3, '0')}]`);
+      as.lastStepKey = stepKey;
+    }
+    as.counts.perEvent[r.event] = (as.counts.perEvent[r.event] ?? 0) + 1;
+    const seq = b.pushSite(this.site(as, e.fn, e.anchor), {
+      parent: null, stackPrefix: e.stack, lock: e.lock, vcpu: ctx.inFault ? ctx.vcpu : null,
+      root: e.root, gfn: e.gfn, level: e.level, old_spte: e.old, new_spte: e.nu, result: e.result,
+      args: e.args, time: r.time, cpu: r.cpu, task: r.task,
+    });
+    return seq;
+  }
+
+  private site(as: AddressSpace, fn: string, anchor: string | null): number {
+    const key = `${fn}\0${anchor ?? ''}`;
+    let id = as.sites.get(key);
+    if (id === undefined) {
+      id = as.builder.site('trace', fn, anchor);
+      as.sites.set(key, id);
+    }
+    return id;
+  }
+
+  private mismatchSeverity(line: number): Severity {
+    return this.lostAtLine > 0 && this.lostAtLine <= line ? 'info' : 'warning';
+  }
+
+  private report(as: AddressSpace, seq: number, line: number, hits: RuleHit[]): void {
+    for (const h of hits) {
+      const findingSeq = as.builder.push({
+        kind: 'invariant', fn: h.rule, anchor: h.anchor, parent: seq, lock: 'none', vcpu: null,
+        message: h.message, args: { severity: h.severity, line },
+      });
+      as.findings.push({ vm: as.key, seq, findingSeq, line, rule: h.rule, severity: h.severity, message: h.message, anchor: h.anchor });
+    }
+  }
+}
