@@ -48,17 +48,17 @@ export function loadCParser(wasmDir?: string): Promise<CParser> {
 }
 
 async function load(paths: WasmPaths): Promise<CParser> {
-  for (const f of [paths.runtime, paths.grammar]) {
-    if (!fs.existsSync(f)) throw new Error(`tree-sitter: ${f} is missing (copy ${RUNTIME_WASM} and ${C_GRAMMAR_WASM} next to each other and pass that directory)`);
-  }
-  runtime ??= Parser.init({ locateFile: () => paths.runtime });
+  const runtimeBytes = readWasm(paths.runtime);
+  const grammarBytes = readWasm(paths.grammar);
+  // Handing the bytes over (wasmBinary) also avoids a second read by the Emscripten loader.
+  runtime ??= Parser.init({ locateFile: () => paths.runtime, wasmBinary: runtimeBytes } as object);
   try {
     await runtime;
   } catch (e) {
     runtime = undefined;
     throw e;
   }
-  const language = await Language.load(fs.readFileSync(paths.grammar));
+  const language = await Language.load(grammarBytes);
   const parser = new Parser();
   try {
     parser.setLanguage(language);
@@ -66,4 +66,17 @@ async function load(paths: WasmPaths): Promise<CParser> {
     throw new Error(`tree-sitter: ${paths.grammar} (ABI ${language.abiVersion}) cannot be used with this web-tree-sitter: ${(e as Error).message}`);
   }
   return { parser, language };
+}
+
+/** Read and validate a .wasm file: the Emscripten loader would abort the whole process on a
+ *  broken one (its rejection escapes), so check it here and fail with a clear error instead. */
+function readWasm(file: string): Uint8Array<ArrayBuffer> {
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(fs.readFileSync(file));
+  } catch {
+    throw new Error(`tree-sitter: ${file} is missing (copy ${RUNTIME_WASM} and ${C_GRAMMAR_WASM} next to each other and pass that directory)`);
+  }
+  if (!WebAssembly.validate(bytes)) throw new Error(`tree-sitter: ${file} is not a valid WebAssembly module (reinstall, or copy it again)`);
+  return bytes;
 }

@@ -69,27 +69,30 @@ export class SourceFile {
     this.reparse(text);
   }
 
-  /** Apply editor changes in order, then re-parse once. */
+  /** Apply editor changes in order, then re-parse once. All changes are checked before the
+   *  tree is touched, so a bad one leaves text and tree as they were. */
   applyChanges(changes: readonly TextChange[]): void {
-    if (changes.length === 0) return;
     let text = this.currentText;
+    const edits: Edit[] = [];
     for (const [i, c] of changes.entries()) {
       const starts = lineStartsOf(text);
       const startIndex = offsetOf(text, starts, c.range.start, `change ${i + 1} start`, this.path);
       const oldEndIndex = offsetOf(text, starts, c.range.end, `change ${i + 1} end`, this.path);
       if (oldEndIndex < startIndex) throw new Error(`${this.path}: change ${i + 1} ends (line ${c.range.end.line + 1}) before it starts (line ${c.range.start.line + 1})`);
+      if (oldEndIndex === startIndex && c.text === '') continue;
       const startPosition: Point = { row: c.range.start.line, column: c.range.start.character };
-      const edit: Edit = {
+      edits.push({
         startIndex,
         oldEndIndex,
         newEndIndex: startIndex + c.text.length,
         startPosition,
         oldEndPosition: { row: c.range.end.line, column: c.range.end.character },
         newEndPosition: advance(startPosition, c.text, 0, c.text.length),
-      };
-      this.currentTree.edit(edit);
+      });
       text = text.slice(0, startIndex) + c.text + text.slice(oldEndIndex);
     }
+    if (edits.length === 0) return;
+    for (const e of edits) this.currentTree.edit(e);
     this.reparse(text);
   }
 
