@@ -69,7 +69,18 @@ const goTo = textField('event #', 'Go to event number', {
 
 const checks = new Map<FilterCategory, Checkbox>();
 for (const c of FILTER_CATEGORIES) checks.set(c, checkbox(CATEGORY_LABELS[c], true, () => sendFilter()));
-const gfnSearch = textField('gfn (hex)', 'Search events by GFN', { onInput: () => sendFilter() });
+/** Typing in the GFN box re-filters once the user pauses, not on every key. */
+let searchTimer: ReturnType<typeof setTimeout> | undefined;
+const gfnSearch = textField('gfn (hex)', 'Search events by GFN', {
+  onInput: () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(sendFilter, 200);
+  },
+  onEnter: () => {
+    clearTimeout(searchTimer);
+    sendFilter();
+  },
+});
 const filterError = h('span', { class: 'filter-error', role: 'status' });
 const count = h('span', { class: 'count', 'aria-live': 'polite' });
 
