@@ -7,5 +7,6 @@ cd "$ROOT"
 source test/e2e/env.sh
 bash test/e2e/setup.sh tools
 node scripts/build.mjs --production
-# --no-dependencies: everything is bundled into dist/; --skip-license: no LICENSE file (yet).
-PATH="$E2E_NODE24_DIR/bin:$PATH" "$E2E_VSCE" package --no-dependencies --skip-license --allow-missing-repository --out dist/tdp-mmu-sim.vsix
+# --no-dependencies: everything is bundled into dist/; --skip-license: no LICENSE file (yet);
+# --no-rewrite-relative-links: README links to repo files, and the repository URL is a placeholder.
+PATH="$E2E_NODE24_DIR/bin:$PATH" "$E2E_VSCE" package --no-dependencies --skip-license --allow-missing-repository --no-rewrite-relative-links --out dist/tdp-mmu-sim.vsix

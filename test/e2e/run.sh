@@ -8,6 +8,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 WHICH=${1:-all}; [ $# -gt 0 ] && shift
+# On SIGTERM pass it on to the runners, which stop their code-server and Chromium process groups.
+trap 'trap - TERM; kill -TERM 0' TERM
 
 bash test/e2e/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 bash scripts/package.sh > "${TMPDIR:-/tmp}/tdp-e2e-package.log" 2>&1 \

@@ -78,5 +78,5 @@ PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
 
 if [ "$ONLY" = all ]; then
   echo "setup: ready in $(( $(date +%s) - T0 ))s: code-server $("$E2E_CODE_SERVER" --version | cut -d' ' -f1,5-)," \
-       "Node $(node --version), $("$E2E_CHROMIUM" --version)"
+       "Node $(node --version), $("$E2E_CHROMIUM" --version 2>/dev/null)"
 fi
