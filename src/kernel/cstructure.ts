@@ -228,7 +228,7 @@ export class CStructure {
     return this.byName.get(name) ?? [];
   }
 
-  /** The innermost function whose definition covers a 1-based line. */
+  /** The function whose definition covers a 1-based line (definitions never nest). */
   functionAt(line: number): FunctionDef | undefined {
     return this.functions().find((f) => f.span.startLine <= line && line <= f.span.endLine);
   }
