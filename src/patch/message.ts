@@ -18,6 +18,8 @@ export interface DiffstatEntry {
 export interface PatchMail {
   /** Decoded subject as written ('' when the input had none). */
   subject: string;
+  /** Input line of the subject, when the input has one. */
+  subjectLine?: number;
   parsedSubject: ParsedSubject;
   /** "Name <addr>" from From: (or a "From:" first body line, which git am prefers). */
   author?: string;
@@ -43,6 +45,8 @@ export interface PatchMail {
 
 export interface MailMeta {
   subject: string;
+  /** Input line of the subject (Subject: header, or the archive page's title line). */
+  subjectLine?: number;
   author?: string;
   date?: string;
   messageId?: string;
@@ -112,6 +116,7 @@ export function parsePatchBody(body: SourceLines, meta: MailMeta, file: string):
   const parsedSubject = parseSubject(meta.subject);
   return {
     subject: meta.subject,
+    subjectLine: meta.subjectLine,
     parsedSubject,
     author,
     date: meta.date,

@@ -89,6 +89,7 @@ function fromMail(m: MailMessage, notes: InputNote[]): { meta: MailMeta; body: S
   return {
     meta: {
       subject: header(m, 'Subject')?.value ?? '',
+      subjectLine: header(m, 'Subject')?.line,
       author: header(m, 'From')?.value,
       date: header(m, 'Date')?.value,
       messageId: header(m, 'Message-ID')?.value,
@@ -115,9 +116,10 @@ function fromText(raw: SourceLines): { meta: MailMeta; body: SourceLines } {
       const key = m[1].toLowerCase();
       if (key === 'from') meta.author = m[2];
       else if (key === 'date') meta.date = m[2];
-      else meta.subject = m[2];
+      else { meta.subject = m[2]; meta.subjectLine = raw.src[i]; }
     } else if (!meta.subject && /\[[^\]]*\b(PATCH|RFC)\b[^\]]*\]/i.test(l) && !l.startsWith('>')) {
       meta.subject = l;
+      meta.subjectLine = raw.src[i];
     } else break;
     bodyStart = i + 1;
   }

@@ -127,6 +127,7 @@ export function parseQuotedReply(body: SourceLines, meta: MailMeta & { reviewer?
   const parsedSubject = parseSubject(meta.subject);
   const patch: PatchMail = {
     subject: meta.subject.replace(/^\s*(re|fwd?)\s*:\s*/i, ''),
+    subjectLine: meta.subjectLine,
     parsedSubject: { ...parsedSubject, reply: false },
     author: attribution?.author,
     date: attribution?.date,
