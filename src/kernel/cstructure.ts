@@ -118,9 +118,10 @@ export function declaratorName(decl: Node | null): string | undefined {
   return undefined;
 }
 
+/** Whether a declarator declares a function: `f(...)`, `*f(...)`; not a pointer to one, `(*f)(...)`. */
 function hasFunctionDeclarator(decl: Node | null): boolean {
   for (let d = decl; d; d = d.childForFieldName('declarator')) {
-    if (d.type === 'function_declarator') return true;
+    if (d.type === 'function_declarator') return d.childForFieldName('declarator')?.type !== 'parenthesized_declarator';
     if (d.type !== 'pointer_declarator' && d.type !== 'attributed_declarator' && d.type !== 'init_declarator') return false;
   }
   return false;

@@ -62,7 +62,10 @@ export function resolveAnchor(anchor: Anchor, lookup: FileLookup, profile: Profi
   }
   if (matches.length > 1) {
     const where = defs.length > 1 ? `${defs.length} definitions of ${anchor.fn}` : `${anchor.fn}`;
-    return { anchor: anchor.id, status: 'ambiguous', reason: `${matches.length} matches for ${describe(anchor.pattern)} in ${where}`, candidates: matches.map(loc) };
+    const reason = anchor.pattern.kind === 'function'
+      ? `${anchor.fn} is defined ${defs.length} times in ${anchor.file} (#if variants?)`
+      : `${matches.length} matches for ${describe(anchor.pattern)} in ${where}`;
+    return { anchor: anchor.id, status: 'ambiguous', reason, candidates: matches.map(loc) };
   }
   const lines = defs.map((d) => `${d.span.startLine}-${d.span.endLine}`).join(', ');
   let reason = `no ${describe(anchor.pattern)} in ${anchor.fn} (lines ${lines})`;

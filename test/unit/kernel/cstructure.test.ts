@@ -21,7 +21,7 @@ describe('kernel/cstructure: C structure of a file full of kernel macros', () =>
     assert.equal(s.functionAt(lineOf(text, 'DEFINE_STATIC_KEY_FALSE')), undefined);
   });
 
-  it('lists forward declarations (several in one declaration too), never definitions', async () => {
+  it('lists forward declarations (several in one declaration too), never definitions or function pointers', async () => {
     const s = await structureOf(text);
     assert.deepEqual(s.prototypes().map((p) => [p.name, p.isStatic, p.span.startLine]), [
       ['forward_declared', true, lineOf(text, '*forward_declared(')],
