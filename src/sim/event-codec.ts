@@ -27,7 +27,10 @@ export interface EncodedFields {
   old?: Spte;
   new?: Spte;
   status?: Spte;
+  /** Interned result id; -1 none. */
   result: number;
+  /** Reserve the result slot even without a result, so that setResult can fill it later. */
+  resultSlot: boolean;
   extra: boolean;
 }
 
@@ -77,6 +80,8 @@ export class EventEncoder {
   /** Position of the first event of each block: chunk index * POS + offset. */
   private blockPos: Float64Array = new Float64Array(1024);
   count = 0;
+  /** Position of the result slot of the last appended event, -1 if it has none. */
+  lastResultSlot = -1;
   private st = new BlockState();
   /** The chunk being written and the write position in it. */
   private buf: Uint8Array = this.chunks[0];
@@ -150,14 +155,21 @@ export class EventEncoder {
     const rootI = e.root === undefined ? 0 : e.root === 'direct' ? 1 : 2;
     this.byte(lockI | (rootI << 2) | ((e.level ?? 0) << 4) | (e.vcpu !== null ? 0x80 : 0));
     const flags = (e.gfn !== undefined ? 1 : 0) | (e.old !== undefined ? 2 : 0) | (e.new !== undefined ? 4 : 0) |
-      (e.result >= 0 ? 8 : 0) | (e.status !== undefined ? 16 : 0) | (w.length ? 32 : 0) | (e.extra ? 64 : 0);
+      (e.result >= 0 || e.resultSlot ? 8 : 0) | (e.status !== undefined ? 16 : 0) | (w.length ? 32 : 0) | (e.extra ? 64 : 0);
     this.byte(flags);
     if (e.vcpu !== null) this.varint(e.vcpu);
     if (e.gfn !== undefined) this.gfn(e.gfn);
     if (e.old !== undefined) this.value(e.old);
     if (e.new !== undefined) this.value(e.new);
     if (e.status !== undefined) this.value(e.status);
-    if (e.result >= 0) this.varint(e.result);
+    this.lastResultSlot = -1;
+    if (e.result >= 0 || e.resultSlot) {
+      // Fixed two bytes (0xffff = none) so that a call's result can be filled in when it returns.
+      this.lastResultSlot = c * POS + this.n;
+      const r = e.result >= 0 ? e.result : 0xffff;
+      this.byte(r & 0xff);
+      this.byte(r >> 8);
+    }
     if (w.length) {
       this.varint(w.length);
       for (let i = 0; i < w.length; i++) {
@@ -169,6 +181,15 @@ export class EventEncoder {
     }
     this.used[c] = this.n;
     this.count++;
+  }
+
+  /** Fill a reserved result slot (see EncodedFields.resultSlot). */
+  patchResult(slot: number, result: number): void {
+    if (result < 0 || result >= 0xffff) throw new RangeError(`result id ${result} does not fit the result slot`);
+    const c = Math.floor(slot / POS);
+    const off = slot - c * POS;
+    this.chunks[c][off] = result & 0xff;
+    this.chunks[c][off + 1] = result >> 8;
   }
 
   /** Release the unused tail of the last chunk. */
@@ -244,7 +265,10 @@ class Reader {
     if (flags & 2) e.old = this.value();
     if (flags & 4) e.new = this.value();
     if (flags & 16) e.status = this.value();
-    if (flags & 8) e.result = this.varint();
+    if (flags & 8) {
+      const r = this.byte() | (this.byte() << 8);
+      e.result = r === 0xffff ? -1 : r;
+    }
     if (flags & 32) {
       const nw = this.varint();
       for (let i = 0; i < nw; i++) {

@@ -31,6 +31,8 @@ export interface EventInput {
   old_spte?: Spte;
   new_spte?: Spte;
   result?: string;
+  /** The result is not known yet (a call that has not returned): reserve room for setResult(). */
+  openResult?: boolean;
   status?: Spte;
   args?: Record<string, string | number | boolean | bigint>;
   message?: string;
@@ -114,7 +116,8 @@ export class RecordingBuilder {
   private bugReasons: string[] = [];
   private expectations: ExpectationResult[] = [];
   private finished = false;
-  private scratch: EncodedFields = { site: 0, parent: -1, lock: 'none', vcpu: null, result: -1, extra: false };
+  private scratch: EncodedFields = { site: 0, parent: -1, lock: 'none', vcpu: null, result: -1, resultSlot: false, extra: false };
+  private openResults = new Map<number, number>();
 
   constructor(o: RecordingBuilderOptions) {
     this.profile = o.profile;
@@ -227,11 +230,22 @@ export class RecordingBuilder {
     x.site = site; x.parent = parent; x.lock = ev.lock; x.root = ev.root; x.level = ev.level; x.vcpu = ev.vcpu ?? null;
     x.gfn = ev.gfn; x.old = ev.old_spte; x.new = ev.new_spte; x.status = ev.status;
     x.result = ev.result === undefined ? -1 : this.results.id(ev.result);
+    x.resultSlot = ev.openResult === true;
     x.extra = hasExtra;
     this.enc.append(x, this.staged);
+    if (ev.openResult) this.openResults.set(seq, this.enc.lastResultSlot);
     this.staged.clear();
     if (this.enc.count % this.interval === 0) this.checkpoints.push({ tables: this.live.map((t) => t.snapshot()) });
     return seq;
+  }
+
+  /** Set the result of an event pushed with openResult (a call returning). */
+  setResult(seq: number, result: string): void {
+    this.assertOpen();
+    const slot = this.openResults.get(seq);
+    if (slot === undefined) throw new RangeError(`event ${seq} has no open result (push it with openResult: true)`);
+    this.openResults.delete(seq);
+    this.enc.patchResult(slot, this.results.id(result));
   }
 
   /** Attach data to an already pushed event (e.g. a call's result, known when it returns). */

@@ -1,0 +1,103 @@
+// Invariants checked after every event, reported as 'invariant' events (never thrown):
+//  - mirror ⇔ S-EPT: a present mirror leaf has an S-EPT leaf of the same GFN, level and pfn, and
+//    an S-EPT leaf has a present mirror leaf — except inside a propagation window: while a
+//    function has changed the mirror SPTE and not yet propagated it (set_external_spte_present's
+//    FROZEN_SPTE, tdp_mmu_set_spte() until its mirror branch returns). Positions touched inside a
+//    window are checked when the window closes.
+//  - lock rules: an SPTE is never written without mmu_lock (the KVM_BUG_ONs of the mirror paths
+//    cover zapping a mirror SPTE with the lock held for read).
+// (Freed-while-reachable page tables and refused SEAMCALLs are checked where they happen:
+// TdpMmu.tdp_mmu_free_sp and TdxModule.)
+import type { PgLevel } from './types';
+import type { Kvm, Thread, WriteObserver } from './kvm';
+import type { PropagationWindows } from './tdp-mmu';
+import type { TableKind } from './table-store';
+import * as spte from './spte';
+import * as levels from './levels';
+
+const { is_shadow_present_pte, is_last_spte, spte_to_pfn, septEntryIsLeaf, septState, FROZEN_SPTE } = spte;
+const { pagesPerHpage, levelName } = levels;
+
+interface Window { start: number; end: number; deferred: Array<[number, PgLevel]> }
+
+export class Invariants implements WriteObserver, PropagationWindows {
+  private pending: Array<[TableKind, number, PgLevel]> = [];
+  private windows = new Map<Thread, Window[]>();
+  private reporting = false;
+
+  constructor(private kvm: Kvm) {}
+
+  touched(table: TableKind, gfn: number, level: PgLevel): void {
+    this.pending.push([table, gfn, level]);
+  }
+
+  open(t: Thread, gfn: number, level: PgLevel): void {
+    let list = this.windows.get(t);
+    if (!list) this.windows.set(t, (list = []));
+    list.push({ start: gfn, end: gfn + pagesPerHpage(level), deferred: [] });
+  }
+
+  close(t: Thread): void {
+    const w = this.windows.get(t)?.pop();
+    if (!w) throw new Error('internal: invariant window closed twice');
+    for (const [gfn, level] of w.deferred) this.checkOrDefer(t, gfn, level);
+  }
+
+  private windowFor(gfn: number): Window | undefined {
+    for (const list of this.windows.values()) {
+      for (let i = list.length - 1; i >= 0; i--) if (gfn >= list[i].start && gfn < list[i].end) return list[i];
+    }
+    return undefined;
+  }
+
+  afterEvent(t: Thread): void {
+    if (this.reporting || this.pending.length === 0) return;
+    const touched = this.pending;
+    this.pending = [];
+    for (const [table, gfn, level] of touched) {
+      if (table === 'sept' && !this.kvm.isTd) continue;
+      if (table !== 'sept') this.checkLock(t, table, gfn, level);
+      if (this.kvm.isTd && table !== 'direct') this.checkOrDefer(t, gfn, level);
+    }
+  }
+
+  private checkOrDefer(t: Thread, gfn: number, level: PgLevel): void {
+    const w = this.windowFor(gfn);
+    if (w) w.deferred.push([gfn, level]);
+    else this.checkMirrorSept(t, gfn, level);
+  }
+
+  private report(t: Thread, fn: string, gfn: number, level: PgLevel, message: string): void {
+    this.reporting = true;
+    this.kvm.emit(t, 'invariant', fn, null, { gfn, level, message });
+    this.reporting = false;
+  }
+
+  /** The mirror SPTE and the S-EPT entry at the same position agree. */
+  private checkMirrorSept(t: Thread, gfn: number, level: PgLevel): void {
+    const m = this.kvm.b.read('mirror', gfn, level);
+    const s = this.kvm.readSept(gfn, level);
+    const mLeaf = is_shadow_present_pte(m) && is_last_spte(m, level);
+    const sLeaf = septEntryIsLeaf(s);
+    const where = `gfn 0x${gfn.toString(16)} ${levelName(level)}`;
+    if (mLeaf && !sLeaf) {
+      this.report(t, 'mirror_sept_mismatch', gfn, level, `mirror leaf at ${where} (pfn 0x${spte_to_pfn(m).toString(16)}) has no S-EPT mapping (S-EPT ${septState(s)})`);
+    } else if (!mLeaf && sLeaf) {
+      const what = m === FROZEN_SPTE ? 'FROZEN' : is_shadow_present_pte(m) ? 'a page table' : 'not present';
+      this.report(t, 'mirror_sept_mismatch', gfn, level, `S-EPT ${septState(s)} leaf at ${where} but the mirror SPTE is ${what}`);
+    } else if (mLeaf && sLeaf) {
+      if (spte_to_pfn(m) !== spte_to_pfn(s)) {
+        this.report(t, 'mirror_sept_mismatch', gfn, level, `pfn differs at ${where}: mirror 0x${spte_to_pfn(m).toString(16)}, S-EPT 0x${spte_to_pfn(s).toString(16)}`);
+      } else if (septState(s) === 'BLOCKED' || septState(s) === 'PENDING_BLOCKED') {
+        this.report(t, 'mirror_sept_mismatch', gfn, level, `S-EPT leaf at ${where} is ${septState(s)} while the mirror SPTE is present`);
+      }
+    }
+  }
+
+  /** Lock rules for an SPTE write, checked on the value it left behind. */
+  private checkLock(t: Thread, table: TableKind, gfn: number, level: PgLevel): void {
+    if (t.lock === 'none') {
+      this.report(t, 'lock_rule', gfn, level, `${table} SPTE at gfn 0x${gfn.toString(16)} written without mmu_lock`);
+    }
+  }
+}

@@ -1,0 +1,277 @@
+// The simulated struct kvm: page-table pages (struct kvm_mmu_page), roots, mmu_lock, the bugged
+// flag, and the event emitter every modelled function goes through. One `Thread` per kernel
+// context (a vCPU faulting, or a VM-wide path) carries that context's call stack and lock mode.
+import type { EventKind, LockMode, PgLevel, RootKind, Spte } from './types';
+import type { VmConfig } from './scenario-types';
+import { RecordingBuilder, EventInput } from './recording';
+import type { Profile } from './profiles';
+import type { TableKind } from './table-store';
+import * as spte from './spte';
+import * as levels from './levels';
+import { anchorById } from './anchors';
+
+const { SHADOW_NONPRESENT_VALUE } = spte;
+const { SPTE_ENT_PER_PAGE, pagesPerHpage } = levels;
+
+/** struct kvm_mmu_page: one page table (or root) of a TDP tree. */
+export interface KvmMmuPage {
+  /** __pa(sp->spt) >> PAGE_SHIFT */
+  pfn: number;
+  spt: BigUint64Array;
+  /** sp->role.level: the level of the entries in this table. */
+  level: PgLevel;
+  /** sp->gfn: first GFN covered (includes the TDX shared bit on a TD's direct root). */
+  gfn: number;
+  /** sp->role.is_mirror, inherited from the root by tdp_mmu_init_child_sp(). */
+  isMirror: boolean;
+  /** sp->external_spt (pfn of the S-EPT page given to the TDX module), for mirror children. */
+  externalSpt: number | null;
+  /** sp->ptep: the entry that links this table (null for a root). */
+  parent: KvmMmuPage | null;
+  index: number;
+  /** The table is (or was) reachable: a root, or linked into its parent. Writes to it are
+   *  recorded; a table freed before it was ever linked leaves no trace in the recording. */
+  linked: boolean;
+  /** Roots: role.invalid, tdp_mmu_root_count. */
+  invalid: boolean;
+  refcount: number;
+}
+
+/** The iterator position of a walk (struct tdp_iter). */
+export interface TdpIter {
+  sp: KvmMmuPage;
+  index: number;
+  level: PgLevel;
+  gfn: number;
+  old_spte: Spte;
+  root: RootKind;
+}
+
+/** A kernel context: a vCPU thread (faults) or a VM-wide path (ioctl, notifier, teardown). */
+export class Thread {
+  /** Open call events, innermost last. */
+  readonly stack: number[] = [];
+  lock: LockMode = 'none';
+  constructor(readonly vcpu: number | null, readonly prefix: readonly string[]) {}
+}
+
+/** Fields of an event besides its kind/fn/anchor/parent/lock/vcpu. */
+export type EventFields = Omit<EventInput, 'kind' | 'fn' | 'anchor' | 'parent' | 'lock' | 'vcpu' | 'stackPrefix'>;
+
+/** Called after each event that wrote entries (the invariant checker). */
+export interface WriteObserver {
+  touched(table: TableKind, gfn: number, level: PgLevel): void;
+  afterEvent(t: Thread): void;
+}
+
+/** Deterministic physical memory: page-table pages are allocated from PT_BASE upwards, guest
+ *  private memory (guest_memfd) is PRIVATE_BASE + gfn, shared memory SHARED_BASE + gfn. */
+export const PT_BASE_PFN = 0x100000;
+export const PRIVATE_BASE_PFN = 0x4000000;
+export const SHARED_BASE_PFN = 0x8000000;
+
+export class Kvm {
+  readonly roots: { direct: KvmMmuPage | null; mirror: KvmMmuPage | null } = { direct: null, mirror: null };
+  /** kvm->vm_bugged (KVM_BUG_ON fired) — the VM is dead to ioctls from now on. */
+  bugged = false;
+  /** BUG(): the host would have crashed; nothing else runs. */
+  hostCrashed = false;
+  /** kvm->mmu_lock: number of readers, writer held. */
+  private readers = 0;
+  private writer = false;
+  private nextPfn = PT_BASE_PFN;
+  /** page-table pages by pfn (spte_to_child_sp) */
+  readonly pages = new Map<number, KvmMmuPage>();
+  private siteCache = new Map<string, number>();
+  observer: WriteObserver | null = null;
+  /** Called every 65536 events: throws to cancel a long step. */
+  checkAbort: (() => void) | null = null;
+  /** For `expect`: events per function/hook/SEAMCALL name, the last result of each SEAMCALL,
+   *  and the number of invariant events. */
+  readonly counts = new Map<string, number>();
+  readonly lastResult = new Map<string, string>();
+  invariantEvents = 0;
+  /** kvm_gfn_direct_bits(): the TDX shared bit as a GFN bit (0 for a VMX VM). */
+  readonly sharedBits: number;
+
+  constructor(readonly b: RecordingBuilder, readonly profile: Profile, readonly vm: VmConfig) {
+    // kvm_gfn_direct_bits(): TDX_SHARED_BIT_PWL_4 = gpa bit 47, _PWL_5 = gpa bit 51 (vmx/tdx.c).
+    this.sharedBits = vm.type === 'tdx' ? 2 ** ((vm.paging_levels === 5 ? 51 : 47) - 12) : 0;
+  }
+
+  get isTd(): boolean {
+    return this.vm.type === 'tdx';
+  }
+
+  get rootLevel(): PgLevel {
+    return this.vm.paging_levels as PgLevel;
+  }
+
+  // ---- events -----------------------------------------------------------------------------
+  private site(kind: EventKind, fn: string, anchor: string | null): number {
+    const key = `${kind}|${fn}|${anchor}`;
+    let s = this.siteCache.get(key);
+    if (s === undefined) {
+      if (anchor !== null && !anchorById(anchor)) throw new Error(`internal: unknown anchor '${anchor}'`);
+      s = this.b.site(kind, fn, anchor);
+      this.siteCache.set(key, s);
+    }
+    return s;
+  }
+
+  private push(t: Thread, kind: EventKind, fn: string, anchor: string | null, f: EventFields | undefined, open: boolean): number {
+    const ev: EventInput = { ...f, kind, fn, anchor, parent: t.stack.length ? t.stack[t.stack.length - 1] : null, stackPrefix: t.prefix, lock: t.lock, vcpu: t.vcpu, openResult: open };
+    const seq = this.b.pushSite(this.site(kind, fn, anchor), ev);
+    this.counts.set(fn, (this.counts.get(fn) ?? 0) + 1);
+    if (kind === 'seamcall' && f?.result !== undefined) this.lastResult.set(fn, f.result);
+    if (kind === 'invariant') this.invariantEvents++;
+    if ((seq & 0xffff) === 0) this.checkAbort?.();
+    this.observer?.afterEvent(t);
+    return seq;
+  }
+
+  /** Enter a modelled function: a call/hook/seamcall event that encloses the events it causes. */
+  enter(t: Thread, kind: 'call' | 'hook' | 'seamcall', fn: string, anchor: string | null, f?: EventFields): number {
+    const seq = this.push(t, kind, fn, anchor, f, true);
+    t.stack.push(seq);
+    return seq;
+  }
+
+  /** Leave the innermost function, recording what it returned. */
+  leave(t: Thread, result?: string | number): void {
+    const seq = t.stack.pop();
+    if (seq === undefined) throw new Error('internal: leave() without enter()');
+    if (result !== undefined) this.b.setResult(seq, String(result));
+  }
+
+  /** A one-shot event (call with no body, seamcall, warn, invariant, kvm_bug) inside the current function. */
+  emit(t: Thread, kind: EventKind, fn: string, anchor: string | null, f?: EventFields): number {
+    return this.push(t, kind, fn, anchor, f, false);
+  }
+
+  /** KVM_BUG_ON(cond): records where and why, marks the VM bugged; returns cond like the macro. */
+  KVM_BUG_ON(t: Thread, cond: boolean, anchor: string | null, why: string, f?: EventFields): boolean {
+    if (!cond) return false;
+    this.bugged = true;
+    this.emit(t, 'kvm_bug', 'KVM_BUG_ON', anchor, { ...f, message: why });
+    return true;
+  }
+
+  /** WARN_ON / WARN_ON_ONCE(cond): recorded, the VM goes on. */
+  WARN_ON(t: Thread, cond: boolean, anchor: string | null, why: string, macro = 'WARN_ON_ONCE'): boolean {
+    if (cond) this.emit(t, 'warn', macro, anchor, { message: why });
+    return cond;
+  }
+
+  /** BUG(): the host crashes; recorded as a kvm_bug and the simulation stops. */
+  BUG(t: Thread, anchor: string, why: string, f?: EventFields): void {
+    this.bugged = true;
+    this.hostCrashed = true;
+    this.emit(t, 'kvm_bug', 'BUG', anchor, { ...f, message: `BUG(): ${why} (the host crashes)` });
+  }
+
+  /** lockdep_assert_held{,_read,_write}(&kvm->mmu_lock): a violation is a recorded warning. */
+  lockdep_assert(t: Thread, mode: 'read' | 'write' | 'held', anchor: string | null): void {
+    const ok = mode === 'held' ? t.lock !== 'none' : t.lock === mode;
+    if (!ok) {
+      const macro = mode === 'held' ? 'lockdep_assert_held' : `lockdep_assert_held_${mode}`;
+      this.emit(t, 'warn', macro, anchor, { message: `${macro}(&kvm->mmu_lock) fails: mmu_lock is ${t.lock === 'none' ? 'not held' : `held for ${t.lock}`}` });
+    }
+  }
+
+  // ---- mmu_lock -----------------------------------------------------------------------------
+  read_lock(t: Thread): void {
+    if (this.writer) throw new Error('internal: read_lock while a writer holds mmu_lock');
+    this.readers++;
+    t.lock = 'read';
+  }
+  read_unlock(t: Thread): void {
+    this.readers--;
+    t.lock = 'none';
+  }
+  write_lock(t: Thread): void {
+    if (this.writer || this.readers) throw new Error('internal: write_lock while mmu_lock is held');
+    this.writer = true;
+    t.lock = 'write';
+  }
+  write_unlock(t: Thread): void {
+    this.writer = false;
+    t.lock = 'none';
+  }
+
+  // ---- page tables --------------------------------------------------------------------------
+  allocPfn(): number {
+    return this.nextPfn++;
+  }
+
+  /** tdp_mmu_alloc_sp() + tdp_mmu_init_sp(): a zero-filled (SHADOW_NONPRESENT_VALUE) table. */
+  allocSp(level: PgLevel, gfn: number, isMirror: boolean, parent: KvmMmuPage | null, index: number): KvmMmuPage {
+    const spt = new BigUint64Array(SPTE_ENT_PER_PAGE);
+    spt.fill(SHADOW_NONPRESENT_VALUE);
+    const sp: KvmMmuPage = { pfn: this.allocPfn(), spt, level, gfn, isMirror, externalSpt: null, parent, index, linked: false, invalid: false, refcount: 0 };
+    this.pages.set(sp.pfn, sp);
+    return sp;
+  }
+
+  /** spte_to_child_sp() */
+  childSp(v: Spte): KvmMmuPage {
+    const sp = this.pages.get(Number(spte.spte_to_pfn(v)));
+    if (!sp) throw new Error(`internal: no page table at pfn 0x${spte.spte_to_pfn(v).toString(16)}`);
+    return sp;
+  }
+
+  tableOf(sp: KvmMmuPage): RootKind {
+    return sp.isMirror ? 'mirror' : 'direct';
+  }
+
+  /** GFN of entry `index` of `sp`. */
+  entryGfn(sp: KvmMmuPage, index: number): number {
+    return sp.gfn + index * pagesPerHpage(sp.level);
+  }
+
+  /** Write an SPTE (kvm_tdp_mmu_write_spte / __kvm_tdp_mmu_write_spte / a successful cmpxchg):
+   *  the page table and the recording (staged on the next event). */
+  writeSpte(sp: KvmMmuPage, index: number, v: Spte): void {
+    const old = sp.spt[index];
+    sp.spt[index] = v;
+    const gfn = this.entryGfn(sp, index);
+    if (sp.linked) {
+      this.b.addWrite(this.tableOf(sp), gfn, sp.level, old, v);
+      this.observer?.touched(this.tableOf(sp), gfn, sp.level);
+    }
+  }
+
+  /** Write an S-EPT entry (only the TDX module model does this). */
+  writeSept(gfn: number, level: PgLevel, v: Spte): void {
+    this.b.write('sept', gfn, level, v);
+    this.observer?.touched('sept', gfn, level);
+  }
+
+  readSept(gfn: number, level: PgLevel): Spte {
+    return this.b.read('sept', gfn, level);
+  }
+
+  /** Pre-fill entries of a table that is not linked yet (tdp_mmu_split_huge_page): they become
+   *  visible in the recording when the table is linked (see publishTable). */
+  fillUnlinked(sp: KvmMmuPage, index: number, v: Spte): void {
+    sp.spt[index] = v;
+  }
+
+  /** The table just got linked: record its pre-filled entries. */
+  publishTable(sp: KvmMmuPage): void {
+    sp.linked = true;
+    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
+      const v = sp.spt[i];
+      if (v !== SHADOW_NONPRESENT_VALUE) {
+        const gfn = this.entryGfn(sp, i);
+        this.b.addWrite(this.tableOf(sp), gfn, sp.level, this.b.read(this.tableOf(sp), gfn, sp.level), v);
+        this.observer?.touched(this.tableOf(sp), gfn, sp.level);
+      }
+    }
+  }
+
+  /** Guest pfn backing gfn (guest_memfd for private memory, the host mapping for shared). */
+  guestPfn(gfn: number, priv: boolean): number {
+    return priv ? PRIVATE_BASE_PFN + gfn : SHARED_BASE_PFN + (gfn - this.sharedBits);
+  }
+}
