@@ -7,7 +7,12 @@
 // into one directory and passes it as `wasmDir` (the extension passes `<extension>/dist`).
 import * as fs from 'fs';
 import * as path from 'path';
-import { Language, Parser } from 'web-tree-sitter';
+// `import = require` so that bundlers take the package's CommonJS build: its ES module build
+// needs import.meta.url, which a CommonJS bundle (dist/extension.js, dist/cli.js) lacks.
+import TreeSitter = require('web-tree-sitter');
+type Language = TreeSitter.Language;
+type Parser = TreeSitter.Parser;
+const { Language, Parser } = TreeSitter;
 
 export const RUNTIME_WASM = 'tree-sitter.wasm';
 export const C_GRAMMAR_WASM = 'tree-sitter-c.wasm';
@@ -20,9 +25,11 @@ export interface WasmPaths {
 /** Where the two .wasm files are: both in `wasmDir` when given, else in node_modules. */
 export function wasmPaths(wasmDir?: string): WasmPaths {
   if (wasmDir) return { runtime: path.join(wasmDir, RUNTIME_WASM), grammar: path.join(wasmDir, C_GRAMMAR_WASM) };
+  // Resolved when run from node_modules; a bundle passes wasmDir, so bundlers need not see this.
+  const resolve = (id: string): string => require.resolve(id);
   return {
-    runtime: path.join(path.dirname(require.resolve('web-tree-sitter')), RUNTIME_WASM),
-    grammar: require.resolve(`tree-sitter-c/${C_GRAMMAR_WASM}`),
+    runtime: path.join(path.dirname(resolve('web-tree-sitter')), RUNTIME_WASM),
+    grammar: resolve(`tree-sitter-c/${C_GRAMMAR_WASM}`),
   };
 }
 
