@@ -3,6 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as esbuild from 'esbuild';
 import { KernelLinker } from '../../../src/kernel/linker';
 import { KernelTreeError, kernelFileOf, locateKernelTarget } from '../../../src/kernel/kernel-tree';
 import { C_GRAMMAR_WASM, RUNTIME_WASM, loadCParser, wasmPaths } from '../../../src/kernel/parser';
@@ -99,6 +100,21 @@ describe('kernel/parser: the two .wasm files', () => {
     fs.writeFileSync(path.join(dir, RUNTIME_WASM), 'not wasm');
     assert.equal(inFreshProcess(dir), `error: tree-sitter: ${dir}/tree-sitter.wasm is not a valid WebAssembly module (reinstall, or copy it again)`,
       'a broken runtime copy is read, so it is the one loaded; and it is an error, not a crash');
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('work from an esbuild CommonJS bundle with the two .wasm copied next to it, away from node_modules', function () {
+    this.timeout(60000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tdp-bundle-'));
+    const entry = path.join(dir, 'entry.ts');
+    fs.writeFileSync(entry, `import { KernelLinker } from ${JSON.stringify(path.resolve(__dirname, '../../../src/kernel/linker'))};
+KernelLinker.open(process.argv[2], { wasmDir: __dirname }).then((l) => process.stdout.write(String(l.detectProfile().profile)), (e) => process.stdout.write('error: ' + e.message));`);
+    esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', outfile: path.join(dir, 'dist/out.js'), logLevel: 'silent' });
+    const p = wasmPaths();
+    fs.copyFileSync(p.runtime, path.join(dir, 'dist', RUNTIME_WASM));
+    fs.copyFileSync(p.grammar, path.join(dir, 'dist', C_GRAMMAR_WASM));
+    const out = execFileSync(process.execPath, [path.join(dir, 'dist/out.js'), fixtureTree('hugepage-rfc-v2')], { encoding: 'utf8', cwd: dir });
+    assert.equal(out, 'hugepage-rfc-v2');
     fs.rmSync(dir, { recursive: true });
   });
 });
