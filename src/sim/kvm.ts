@@ -64,6 +64,13 @@ export interface WriteObserver {
   afterEvent(t: Thread): void;
 }
 
+/** Thrown when the recording reaches SimulateOptions.maxEvents; simulate() ends the recording there. */
+export class EventLimitReached extends Error {
+  constructor(readonly limit: number) {
+    super(`the simulation stopped after ${limit} events (maxEvents)`);
+  }
+}
+
 /** Deterministic physical memory: page-table pages are allocated from PT_BASE upwards, guest
  *  private memory (guest_memfd) is PRIVATE_BASE + gfn, shared memory SHARED_BASE + gfn. */
 export const PT_BASE_PFN = 0x100000;
@@ -84,6 +91,8 @@ export class Kvm {
   readonly pages = new Map<number, KvmMmuPage>();
   private siteCache = new Map<string, number>();
   observer: WriteObserver | null = null;
+  /** SimulateOptions.maxEvents: the simulation stops (EventLimitReached) at this many events. */
+  maxEvents = Infinity;
   /** Called every 65536 events: throws to cancel a long step. */
   checkAbort: (() => void) | null = null;
   /** For `expect`: events per function/hook/SEAMCALL name, the last result of each SEAMCALL,
@@ -127,6 +136,7 @@ export class Kvm {
     if (kind === 'invariant') this.invariantEvents++;
     if ((seq & 0xffff) === 0) this.checkAbort?.();
     this.observer?.afterEvent(t);
+    if (seq + 1 >= this.maxEvents) throw new EventLimitReached(this.maxEvents);
     return seq;
   }
 

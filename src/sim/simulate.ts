@@ -9,7 +9,7 @@
 import type { ExpectationResult, PgLevel, ProfileName, Recording, RootKind, SourceLocation } from './types';
 import type { ExpectStep, FaultStep, RaceStep, Scenario, ScenarioStep } from './scenario-types';
 import { RecordingBuilder } from './recording';
-import { Kvm, Thread } from './kvm';
+import { EventLimitReached, Kvm, Thread } from './kvm';
 import { Profile, profileByName } from './profiles';
 import { Gen, KvmPageFault, RetPf, TdpMmu, sync } from './tdp-mmu';
 import { TdxModule, isSeamcallName, SEAMCALLS } from './tdx-module';
@@ -35,6 +35,9 @@ export interface SimulateOptions {
   profile?: ProfileName;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** Stop after this many events: the recording ends there and carries a failed expectation
+   *  saying so. Default: no limit. */
+  maxEvents?: number;
 }
 
 /** A vCPU fault that keeps returning RET_PF_RETRY is cut after this many attempts. */
@@ -104,17 +107,27 @@ class Simulation {
       this.module = null;
       this.tdx = null;
     }
+    if (opts.maxEvents !== undefined) {
+      if (!Number.isSafeInteger(opts.maxEvents) || opts.maxEvents < 1) throw new RangeError(`maxEvents must be a positive integer (got ${opts.maxEvents})`);
+      this.kvm.maxEvents = opts.maxEvents;
+    }
     const signal = opts.signal;
     if (signal) this.kvm.checkAbort = () => { if (signal.aborted) throw signal.reason ?? new Error('simulation cancelled'); };
   }
 
   run(): Recording {
     const steps = this.sc.steps;
-    for (let i = 0; i < steps.length; i++) {
-      this.kvm.checkAbort?.();
-      if (this.kvm.hostCrashed) break;
-      this.step(i, steps[i]);
-      this.opts.onProgress?.(i + 1, steps.length);
+    let i = 0;
+    try {
+      for (; i < steps.length; i++) {
+        this.kvm.checkAbort?.();
+        if (this.kvm.hostCrashed) break;
+        this.step(i, steps[i]);
+        this.opts.onProgress?.(i + 1, steps.length);
+      }
+    } catch (e) {
+      if (!(e instanceof EventLimitReached)) throw e;
+      this.b.addExpectation({ step: i, description: `the simulation runs to the end (maxEvents ${e.limit})`, ok: false, actual: `${e.message} in step ${i + 1} of ${steps.length}` });
     }
     return this.b.finish();
   }
