@@ -3,7 +3,7 @@
 // hit count. Hit counts are positions in the recording ("the 3rd time this line ran"), so they
 // are the same whether the user got there forward or in reverse.
 import * as path from 'path';
-import { ANCHORS, anchorById, type Anchor } from '../sim/anchors';
+import { ANCHORS, type Anchor } from '../sim/anchors';
 import type { Recording, SimEvent } from '../sim/types';
 import { compile, format, truthy, type Compiled } from './expr';
 import { anchorsInFile, type AnchorLocator, type PlacedAnchor } from './locator';
@@ -72,7 +72,6 @@ interface Bp {
   matches?: number[];
 }
 
-const isCallLike = (e: SimEvent): boolean => e.kind === 'call' || e.kind === 'hook' || e.kind === 'seamcall';
 
 /** Parse a hit condition: `N` or `>= N` (from the Nth hit on), `== N`, `> N`, `< N`, `<= N`, `% N`. */
 export function parseHitCondition(text: string): (count: number) => boolean {
@@ -319,8 +318,10 @@ export class BreakpointSet {
   private located(bp: Bp, e: SimEvent): boolean {
     const w = bp.where;
     switch (w.kind) {
-      case 'anchors': return (e.anchor !== null && w.ids.has(e.anchor)) || (isCallLike(e) && w.entryOf.has(e.fn) && anchorById(e.anchor ?? '')?.fn !== e.fn);
-      case 'function': return isCallLike(e) && e.fn === w.name;
+      // A breakpoint on a function's first line: every call of that function (not a hook of
+      // the same name: kvm_x86_ops.split_external_spt is not the tdp_mmu.c wrapper).
+      case 'anchors': return (e.anchor !== null && w.ids.has(e.anchor)) || (e.kind === 'call' && w.entryOf.has(e.fn));
+      case 'function': return e.kind !== 'step' && e.fn === w.name;
       case 'seq': return e.seq === w.seq;
       case 'entry': return (e.writes ?? []).some((x) => x.table === w.entry.table && x.level === w.entry.level && x.gfn === w.entry.gfn && x.old !== x.new);
     }

@@ -10,7 +10,7 @@ import type { AnchorLocator } from './locator';
 export type FrameSource =
   | { kind: 'file'; path: string; line: number }
   /** Not in the tree: `doc` is the key of a generated listing (symbolicListing: a function
-   *  name, or `step:N`), `line` a line of it. */
+   *  name, `hook:<fn>`, `seamcall:<fn>` or `step:<n>`), `line` a line of it. */
   | { kind: 'symbolic'; name: string; doc: string; line: number; reason: string };
 
 export interface Frame {
@@ -22,6 +22,12 @@ export interface Frame {
   /** The decision point the frame is at, when known. */
   anchor: Anchor | undefined;
   source: FrameSource;
+  /**
+   * False for a frame that has not run yet: the current event is the call itself, made at a
+   * line of the caller (a hook, a SEAMCALL, or a call event anchored at its call site). A
+   * debugger then shows the caller's line, as the stepper highlights the event's anchor.
+   */
+  focus: boolean;
 }
 
 /** Events on the parent chain of `seq`, innermost (the event itself) first. */
@@ -32,6 +38,8 @@ export function ancestry(rec: Recording, seq: number): SimEvent[] {
 }
 
 const isCallLike = (e: SimEvent): boolean => e.kind === 'call' || e.kind === 'hook' || e.kind === 'seamcall';
+/** Hooks (kvm_x86_ops slots) and SEAMCALLs have no source of their own in the kernel tree. */
+const isIndirect = (e: SimEvent | undefined): boolean => e?.kind === 'hook' || e?.kind === 'seamcall';
 
 /** A call-site anchor in `caller` that calls `callee` (tdp_mmu_set_spte → split_external_spt). */
 function callSite(caller: string, callee: string): Anchor | undefined {
@@ -42,20 +50,24 @@ export function framesOf(rec: Recording, seq: number, locator: AnchorLocator): F
   const chain = ancestry(rec, seq);
   const ev = chain[0];
   const stack = ev.stack;
+  const innermost = stack.length - 1;
   /** The call event of stack entry i: on the chain, at that depth, with that name. */
   const callOf = (i: number): SimEvent | undefined =>
     chain.find((e) => isCallLike(e) && e.stack.length === i + 1 && e.fn === stack[i]);
   const frames: Frame[] = [];
-  for (let i = stack.length - 1; i >= 0; i--) {
+  for (let i = innermost; i >= 0; i--) {
     const fn = stack[i];
-    const inner = i === stack.length - 1 ? ev : callOf(i + 1);
-    // Where in `fn` are we? The anchor of the event one level down, if it lies in `fn` (the
+    const own = i === innermost ? ev : callOf(i);
+    const inner = i === innermost ? ev : callOf(i + 1);
+    // Where in `fn` are we? The anchor of the event one level down when it lies in `fn` (the
     // innermost event's own anchor, or the call site of the callee); else the static call site
-    // of the callee; else the function itself.
-    let anchor = inner?.anchor ? anchorById(inner.anchor) : undefined;
-    if (anchor?.fn !== fn) anchor = i < stack.length - 1 ? callSite(fn, stack[i + 1]) : undefined;
-    anchor ??= anchorById(fn);
-    frames.push({ name: fn, event: i === stack.length - 1 ? ev : callOf(i), anchor, source: placeFrame(rec, fn, anchor, locator) });
+    // of the callee; else the function itself. Hooks and SEAMCALLs sit at their caller's line.
+    let anchor = inner?.anchor && !(i === innermost && isIndirect(ev)) ? anchorById(inner.anchor) : undefined;
+    if (anchor?.fn !== fn) anchor = i < innermost ? callSite(fn, stack[i + 1]) : undefined;
+    if (!isIndirect(own)) anchor ??= anchorById(fn);
+    const focus = i < innermost || !(isIndirect(ev) || (ev.anchor !== null && anchorById(ev.anchor)?.fn !== ev.fn));
+    const source = isIndirect(own) ? indirectFrame(rec, own!) : placeFrame(rec, fn, anchor, locator);
+    frames.push({ name: fn, event: own, anchor, source, focus });
   }
   frames.push(stepFrame(rec, ev));
   return frames;
@@ -73,6 +85,12 @@ function placeFrame(rec: Recording, fn: string, anchor: Anchor | undefined, loca
   return { kind: 'symbolic', name: listing.name, doc, line: lineInListing, reason: found.reason };
 }
 
+/** A hook or SEAMCALL: no kernel source of its own; a one-line listing says what it is. */
+function indirectFrame(rec: Recording, ev: SimEvent): FrameSource {
+  const doc = `${ev.kind}:${ev.fn}`;
+  return { kind: 'symbolic', name: symbolicListing(rec, doc).name, doc, line: 1, reason: ev.kind === 'hook' ? 'a kvm_x86_ops hook: the call site is in the caller' : 'a SEAMCALL into the TDX module' };
+}
+
 function stepFrame(rec: Recording, ev: SimEvent): Frame {
   const step = rec.steps[ev.step];
   const name = step ? `step ${step.index}: ${step.op}` : `step ${ev.step}`;
@@ -80,7 +98,7 @@ function stepFrame(rec: Recording, ev: SimEvent): Frame {
   const source: FrameSource = src
     ? { kind: 'file', path: src.file, line: src.line }
     : { kind: 'symbolic', name: `${rec.name} (no source)`, doc: `step:${ev.step}`, line: 1, reason: 'this step has no source location' };
-  return { name, event: undefined, anchor: undefined, source };
+  return { name, event: undefined, anchor: undefined, source, focus: true };
 }
 
 // ---- symbolic listings ------------------------------------------------------------------------
@@ -96,23 +114,26 @@ export interface Listing {
  * decision points in this profile, one per line, so the frame's line points at the right one.
  */
 export function symbolicListing(rec: Recording, key: string): Listing {
-  if (key.startsWith('step:')) {
-    const step = rec.steps[Number(key.slice(5))];
+  const [kind, rest] = key.includes(':') ? [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)] : ['fn', key];
+  if (kind === 'step') {
+    const step = rec.steps[Number(rest)];
     return { name: `${rec.name} (no source)`, lines: [{ text: step ? `step ${step.index}: ${step.op}` : key }] };
   }
-  const anchors = ANCHORS.filter((a) => a.fn === key && a.profiles.includes(rec.profile));
+  if (kind === 'hook') {
+    return { name: `kvm_x86_ops.${rest} (hook)`, lines: [{ text: `kvm_x86_ops.${rest}: external page-table hook; the TDX implementation follows as a call` }] };
+  }
+  if (kind === 'seamcall') {
+    return { name: 'TDX module (SEAMCALL)', lines: [{ text: `${rest}: SEAMCALL into the TDX module, modelled by the simulator` }] };
+  }
+  const anchors = ANCHORS.filter((a) => a.fn === rest && a.profiles.includes(rec.profile));
   if (anchors.length === 0) {
-    const seamcall = key.startsWith('TDH.');
-    return {
-      name: seamcall ? 'TDX module (no source)' : `${key} (no source)`,
-      lines: [{ text: seamcall ? `${key}: SEAMCALL into the TDX module, modelled by the simulator` : `${key}: modelled by the simulator without a source anchor` }],
-    };
+    return { name: `${rest} (no source)`, lines: [{ text: `${rest}: modelled by the simulator without a source anchor` }] };
   }
   const file = path.posix.basename(anchors[0].file);
   return {
     name: `${file} (not in this tree)`,
     lines: [
-      { text: `// ${key}() in arch/x86/kvm/${anchors[0].file}: the simulator's decision points (${rec.profile})` },
+      { text: `// ${rest}() in arch/x86/kvm/${anchors[0].file}: the simulator's decision points (${rec.profile})` },
       ...anchors.map((a) => ({ text: `${a.id}: ${a.title}`, anchor: a.id })),
     ],
   };

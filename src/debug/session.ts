@@ -443,10 +443,14 @@ export class TdpDebugSession extends LoggingDebugSession {
     const frames = this.frames.slice(start, start + count).map((f, i) => {
       const id = start + i + 1;
       const src = f.source;
-      const sf = src.kind === 'file'
-        ? new StackFrame(id, f.name, new Source(path.basename(src.path), this.convertDebuggerPathToClient(src.path)), this.convertDebuggerLineToClient(src.line), 1)
-        : new StackFrame(id, f.name, this.symbolicSource(src.name, src.doc, src.reason), this.convertDebuggerLineToClient(src.line), 1);
-      if (src.kind === 'symbolic') (sf as DebugProtocol.StackFrame).presentationHint = 'subtle';
+      const source = src.kind === 'file'
+        ? new Source(path.basename(src.path), this.convertDebuggerPathToClient(src.path))
+        : this.symbolicSource(src.name, src.doc, src.reason);
+      // A frame that has not run yet (the event is its call, at the caller's line) or has no
+      // source of its own is de-emphasized, so the client focuses the caller's line.
+      if (!f.focus || src.kind === 'symbolic') (source as DebugProtocol.Source).presentationHint = 'deemphasize';
+      const sf: DebugProtocol.StackFrame = new StackFrame(id, f.name, source, this.convertDebuggerLineToClient(src.line), 1);
+      if (!f.focus) sf.presentationHint = 'subtle';
       return sf;
     });
     response.body = { stackFrames: frames, totalFrames: this.frames.length };
@@ -460,9 +464,7 @@ export class TdpDebugSession extends LoggingDebugSession {
       this.sourceRefs.set(doc, ref);
       this.sourceDocs.set(ref, doc);
     }
-    const s = new Source(name, undefined, ref, 'tdp-mmu-sim', { reason });
-    (s as DebugProtocol.Source).presentationHint = 'deemphasize';
-    return s;
+    return new Source(name, undefined, ref, 'tdp-mmu-sim', { reason });
   }
 
   protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
