@@ -3,7 +3,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Anchor, AnchorPattern, IfScope, KernelFile } from '../sim/anchors';
 import type { ProfileName } from '../sim/types';
-import { isHook, mentionedIdentifiers, type CStructure, type FunctionDef, type SourceSpan } from './cstructure';
+import { isHook, mentionedIdentifiers, spanOf, type CStructure, type FunctionDef, type SourceSpan } from './cstructure';
 import type { SourceFile } from './source-file';
 
 export interface Location extends SourceSpan {
@@ -30,10 +30,9 @@ export type Resolution =
 /** Where the anchor's file comes from, to explain a missing file. */
 export type FileLookup = (kernelFile: KernelFile) => SourceFile | { missing: string };
 
-/** A construct a pattern matched: the node plus the range a reader should see. */
+/** A construct a pattern matched: the range a reader should see (UTF-16 indices and lines). */
 interface Match {
-  node: Node;
-  start: number; // UTF-16 index
+  start: number;
   end: number;
   span: SourceSpan;
 }
@@ -102,17 +101,12 @@ export function matchPattern(structure: CStructure, def: FunctionDef, pattern: A
     case 'if':
       return structure.ifsIn(def)
         .filter((s) => mentionsAll(s.condition, pattern.mentions) && inScope(structure, def, s.node, pattern.within))
-        .map((s) => ({ node: s.node, start: s.node.startIndex, end: s.consequence.endIndex, span: s.branchSpan }));
+        .map((s) => ({ start: s.node.startIndex, end: s.consequence.endIndex, span: s.branchSpan }));
   }
 }
 
 function nodeMatch(node: Node): Match {
-  return {
-    node,
-    start: node.startIndex,
-    end: node.endIndex,
-    span: { startLine: node.startPosition.row + 1, startColumn: node.startPosition.column + 1, endLine: node.endPosition.row + 1, endColumn: node.endPosition.column },
-  };
+  return { start: node.startIndex, end: node.endIndex, span: spanOf(node) };
 }
 
 function mentionsAll(node: Node | null, names: readonly string[]): boolean {
