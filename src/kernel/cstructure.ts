@@ -141,7 +141,8 @@ function isStaticDecl(node: Node): boolean {
 // tree-sitter wraps around a definition it could not fit.
 const TOP_LEVEL_CONTAINERS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'ERROR']);
 
-/** Whether a call's function is the hook wrapper of an enclosing `wrapper(hook)(args)` call. */
+/** The hook named by a call's function expression: `kvm_x86_call(x)`, `static_call(kvm_x86_x)`,
+ *  `kvm_x86_ops.x` / `kvm_x86_ops->x`, or another struct member (indirect). */
 function hookOf(fnNode: Node): { callee: string; via: CallVia } | undefined {
   if (fnNode.type === 'call_expression') {
     const inner = fnNode.childForFieldName('function');
