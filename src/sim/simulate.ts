@@ -41,7 +41,7 @@ export interface SimulateOptions {
 }
 
 /** A vCPU fault that keeps returning RET_PF_RETRY is cut after this many attempts. */
-const MAX_FAULT_ATTEMPTS = 4;
+const MAX_FAULT_ATTEMPTS = 8;
 
 /** GFN ranges with a property (shared memory attributes, dirty logging): a few, sorted. */
 class RangeSet {
@@ -463,6 +463,12 @@ class Simulation {
 
 /** Run a scenario (optionally against another profile) and return its recording. */
 export function simulate(scenario: Scenario, opts: SimulateOptions = {}): Recording {
-  const profile = profileByName(opts.profile ?? scenario.profile);
+  return simulateWithProfile(scenario, profileByName(opts.profile ?? scenario.profile), opts);
+}
+
+/** simulate() with a profile object: a what-if variant of a named profile, e.g. mainline's
+ *  tdp_mmu.c with 2M private mappings ({ ...PROFILES.mainline, privateMaxLevel: 2 }, the state RFC
+ *  v2 01-08/23 reach without 09/23). The recording carries the variant's base name. */
+export function simulateWithProfile(scenario: Scenario, profile: Profile, opts: Omit<SimulateOptions, 'profile'> = {}): Recording {
   return new Simulation(scenario, profile, opts).run();
 }
