@@ -3,6 +3,7 @@
 // and require() heavy modules (simulator, tree-sitter, webview host) inside their handlers.
 import * as vscode from 'vscode';
 import { SettingsService } from './config';
+import { registerStepper, type StepperApi } from './stepper/index';
 
 /** What every feature of the extension gets at activation. */
 export interface ExtensionServices {
@@ -16,6 +17,8 @@ export interface ExtensionApi {
   services: ExtensionServices;
   /** Time spent in activate(), in ms. */
   activationMs: number;
+  /** The stepper webview, its session and the editor linking (src/extension/stepper/). */
+  stepper: StepperApi;
 }
 
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
@@ -30,12 +33,13 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     vscode.commands.registerCommand('tdpMmuSim.checkSettings', () => settings.check(true)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: external programs enabled')),
   );
+  const stepper = registerStepper(services);
   // Checked after activation so a slow file system never delays it; each problem is a warning.
   setTimeout(() => settings.check(false).catch((e) => log.error(`checking settings: ${e}`)), 0);
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms: VS Code ${vscode.version}, ` +
     `${vscode.workspace.isTrusted ? 'trusted workspace' : 'Restricted Mode (external programs disabled)'}`);
-  return { services, activationMs };
+  return { services, activationMs, stepper };
 }
 
 export function deactivate(): void {

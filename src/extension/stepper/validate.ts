@@ -1,6 +1,6 @@
 // Every message from the stepper webview, and the state it persisted, is checked against a
 // JSON schema before the host acts on it: a webview is web content and is not trusted.
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import {
   FILTER_CATEGORIES, MAX_GFN_QUERY, MAX_ROWS_PER_REQUEST, NAV_ACTIONS,
   type PersistedState, type WebviewMessage,
@@ -90,6 +90,7 @@ function validators() {
   // Compiled on first use: the panel module is loaded lazily, so activation does not pay for it.
   // allErrors stays off: the first problem is enough to reject, and it keeps messages short.
   if (!compiled) {
+    const Ajv = (require('ajv') as typeof import('ajv')).default;
     const ajv = new Ajv({ discriminator: true, strict: true });
     compiled = { message: ajv.compile(messageSchema), persisted: ajv.compile(persistedSchema) };
   }
