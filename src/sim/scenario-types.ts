@@ -50,6 +50,10 @@ export interface Scenario {
   profile: ProfileName;
   vm: VmConfig;
   steps: ScenarioStep[];
+  /** A what-if variant of the profile (run with simulateWithProfile): `private_max_level` lets
+   *  private mappings reach that level where the profile caps them lower, e.g. mainline with
+   *  2M private mappings = RFC v2 01-08/23 without 09/23. */
+  what_if?: { private_max_level?: PgLevel };
   /** Source location of each step (same index as steps), when loaded from a file. */
   sources?: SourceLocation[];
   file?: string;
