@@ -2,15 +2,17 @@
 // and the externally visible sequence (kvm_x86_ops hooks, SEAMCALLs, KVM_BUG_ONs) compared with
 // a Myers diff (jsdiff's diffArrays) over event signatures.
 //
-// The simulator models kernel generations (profiles), not arbitrary C: a patch changes
-// simulated behaviour exactly when it moves the tree from one profile to another (e.g. RFC v2
-// 09/23 moves mainline → hugepage-rfc-v2). When the profile does not change we say so rather
-// than pretend to have simulated the patch.
+// The simulator models kernel generations (profiles), not arbitrary C: a patch changes simulated
+// behaviour exactly when it changes code a profile switch stands for (e.g. RFC v2 09/23 turns
+// tdp_mmu_set_spte()'s KVM_BUG_ON into split_external_spt(); see what-if.ts). Otherwise we say
+// so rather than pretend to have simulated the patch.
 
 import { diffArrays } from 'diff';
 import { levelName } from '../sim/levels';
 import type { Scenario } from '../sim/scenario-types';
+import type { Profile } from '../sim/profiles';
 import type { ProfileName, Recording, SimEvent } from '../sim/types';
+import { type CodeState, type SimSide, simulatedSides } from './what-if';
 
 /** An event of the externally visible sequence. */
 export interface SignatureEvent {
@@ -34,6 +36,7 @@ export interface RecordingDiff {
 }
 
 export interface ScenarioRun {
+  /** Named profile (a what-if variant of it when BehaviourDiff says so). */
   profile: ProfileName;
   events: number;
   /** Set when a KVM_BUG_ON fired. */
@@ -55,9 +58,12 @@ export interface ScenarioBehaviour {
 }
 
 export interface BehaviourDiff {
-  before: ProfileName | undefined;
-  after: ProfileName | undefined;
-  /** Why there is no diff (profile unknown or unchanged), when there is none. */
+  /** Kernel profiles detected in the code before and after the patch. */
+  detected: { before: ProfileName | undefined; after: ProfileName | undefined };
+  /** What was simulated on each side (absent with a note when nothing was). */
+  before?: SimSide;
+  after?: SimSide;
+  /** Why there is no diff (profile unknown or no simulated decision changed), when there is none. */
   note?: string;
   scenarios: ScenarioBehaviour[];
 }
@@ -111,17 +117,23 @@ export function diffSignatures(before: SignatureEvent[], after: SignatureEvent[]
   return { ops, firstDiff: { before: b?.seq ?? null, after: a?.seq ?? null, step } };
 }
 
-/** "step 2: − KVM_BUG_ON at …; + hook split_external_spt(…) → TDH.MEM.RANGE.BLOCK(…) …". */
-export function summarise(diff: RecordingDiff): string {
+/**
+ * "at step 2 (split, file:12): before: KVM_BUG_ON at … → hook remove_external_spte(…) → …;
+ * after: hook split_external_spt(…) → TDH.MEM.RANGE.BLOCK(…) → …": the changed window on each
+ * side, from the first to the last differing event (events common to both inside it included,
+ * so each side reads as the sequence the kernel runs).
+ */
+export function summarise(diff: RecordingDiff, step?: { op: string; source?: { file: string; line: number } }): string {
   if (!diff.firstDiff) return 'same hooks, SEAMCALLs and KVM_BUG_ONs';
-  const parts: string[] = [];
-  for (let i = 0; i < diff.ops.length; i++) {
-    const o = diff.ops[i];
-    if (o.op === 'same') continue;
-    const texts = o.events.map((e) => e.text);
-    parts.push(`${o.op === 'removed' ? '−' : '+'} ${texts.length > 6 ? [...texts.slice(0, 5), `… (${texts.length} events)`].join(' → ') : texts.join(' → ')}`);
-  }
-  return `from step ${diff.firstDiff.step}: ${parts.join('; ')}`;
+  const changed = diff.ops.map((o, i) => (o.op === 'same' ? -1 : i)).filter((i) => i >= 0);
+  const window = diff.ops.slice(changed[0], changed[changed.length - 1] + 1);
+  const side = (keep: 'removed' | 'added') => {
+    const texts = window.filter((o) => o.op === 'same' || o.op === keep).flatMap((o) => o.events.map((e) => e.text));
+    if (texts.length === 0) return '(nothing)';
+    return texts.length > 8 ? [...texts.slice(0, 7), `… (${texts.length} events)`].join(' → ') : texts.join(' → ');
+  };
+  const where = step ? ` (${step.op}${step.source ? `, ${step.source.file}:${step.source.line}` : ''})` : '';
+  return `at step ${diff.firstDiff.step + 1}${where}: before: ${side('removed')}; after: ${side('added')}`;
 }
 
 export interface ScenarioSource {
@@ -130,51 +142,57 @@ export interface ScenarioSource {
   load(profile: ProfileName): Scenario;
 }
 
+/** Runs a scenario on a profile (simulateWithProfile by default). */
+export type SimulateFn = (scenario: Scenario, profile: Profile) => Recording;
+
 export interface BehaviourOptions {
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
-  simulate: (scenario: Scenario, opts: { profile: ProfileName }) => Recording;
+  simulate: SimulateFn;
 }
 
 export function diffBehaviour(
-  before: ProfileName | undefined,
-  after: ProfileName | undefined,
+  before: CodeState,
+  after: CodeState,
   scenarios: readonly ScenarioSource[],
   opts: BehaviourOptions,
 ): BehaviourDiff {
-  if (!before || !after) {
-    return { before, after, scenarios: [], note: `the kernel profile ${!before ? 'before' : 'after'} the patch is unknown, so nothing can be simulated` };
-  }
-  if (before === after) {
-    return { before, after, scenarios: [], note: `the patch keeps the tree at profile ${before}: the simulator models kernel generations, so it has no behaviour change to show` };
-  }
+  const detected = { before: before.profile, after: after.profile };
+  const sides = simulatedSides(before, after);
+  if ('note' in sides) return { detected, note: sides.note, scenarios: [] };
   const out: ScenarioBehaviour[] = [];
   for (const [i, src] of scenarios.entries()) {
     opts.signal?.throwIfAborted();
-    opts.onProgress?.(`simulating ${src.file} (${i + 1}/${scenarios.length}) on ${before} and ${after}`);
-    const b = run(src, before, opts);
-    const a = run(src, after, opts);
+    opts.onProgress?.(`simulating ${src.file} (${i + 1}/${scenarios.length})`);
+    const b = run(src, sides.before, opts);
+    const a = run(src, sides.after, opts);
     const name = b.scenario?.name ?? a.scenario?.name ?? src.file;
     if (!b.rec || !a.rec) {
-      out.push({ name, file: src.file, before: b.run, after: a.run, diff: null, summary: `not comparable: ${[b.run.error && `${before}: ${b.run.error}`, a.run.error && `${after}: ${a.run.error}`].filter(Boolean).join('; ')}` });
+      const why = [b.run.error && `${sides.before.name}: ${b.run.error}`, a.run.error && `${sides.after.name}: ${a.run.error}`].filter(Boolean).join('; ');
+      out.push({ name, file: src.file, before: b.run, after: a.run, diff: null, summary: `not comparable: ${why}` });
       continue;
     }
     const diff = diffSignatures(signatures(b.rec, opts.signal), signatures(a.rec, opts.signal));
-    out.push({ name, file: src.file, before: b.run, after: a.run, diff, summary: summarise(diff) });
+    const step = diff.firstDiff ? b.rec.steps[diff.firstDiff.step] : undefined;
+    out.push({ name, file: src.file, before: b.run, after: a.run, diff, summary: summarise(diff, step) });
   }
-  return { before, after, scenarios: out };
+  return { detected, before: sides.before, after: sides.after, scenarios: out };
 }
 
-function run(src: ScenarioSource, profile: ProfileName, opts: BehaviourOptions): { run: ScenarioRun; rec?: Recording; scenario?: Scenario } {
+function run(src: ScenarioSource, side: SimSide, opts: BehaviourOptions): { run: ScenarioRun; rec?: Recording; scenario?: Scenario } {
+  const profile = side.name;
   let scenario: Scenario;
   try {
-    scenario = src.load(profile);
+    scenario = src.load(side.loadAs);
   } catch (e) {
     return { run: { profile, events: 0, bugged: false, failedExpectations: 0, error: firstLine(e) } };
   }
+  if (scenario.vm.type === 'tdx' && !side.profile.tdx) {
+    return { run: { profile, events: 0, bugged: false, failedExpectations: 0, error: `${profile} has no TDX VMs` }, scenario };
+  }
   let rec: Recording;
   try {
-    rec = opts.simulate(scenario, { profile });
+    rec = opts.simulate(scenario, side.profile);
   } catch (e) {
     return { run: { profile, events: 0, bugged: false, failedExpectations: 0, error: `the simulator failed: ${firstLine(e)}` }, scenario };
   }

@@ -7,8 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ANCHORS, type KernelFile } from '../sim/anchors';
-import type { Scenario } from '../sim/scenario-types';
-import type { ProfileName, Recording } from '../sim/types';
+import type { ProfileName } from '../sim/types';
 import { loadScenarioFile } from '../sim/scenario';
 import { KernelLinker } from '../kernel/linker';
 import { TREE_FILES, kernelFileOf } from '../kernel/kernel-tree';
@@ -16,7 +15,8 @@ import { loadCParser, type CParser } from '../kernel/parser';
 import type { DetectedProfile } from '../kernel/profile';
 import { SourceFile } from '../kernel/source-file';
 import type { PlacementStatus } from './apply';
-import { BehaviourDiff, ScenarioSource, diffBehaviour } from './behaviour';
+import { BehaviourDiff, ScenarioSource, SimulateFn, diffBehaviour } from './behaviour';
+import type { CodeState, CodeSwitches } from './what-if';
 import type { InputNote } from './errors';
 import type { PatchMail } from './message';
 import { ParsedInput, parsePatchInput } from './parse';
@@ -40,11 +40,10 @@ export interface ReviewOptions {
   signal?: AbortSignal;
   /** Progress for long runs, one short message per stage. */
   onProgress?: (message: string) => void;
-  /** The simulator (default: src/sim/simulate). */
+  /** The simulator (default: simulateWithProfile from src/sim/simulate). */
   simulate?: SimulateFn;
 }
 
-export type SimulateFn = (scenario: Scenario, opts: { profile: ProfileName }) => Recording;
 
 export interface Remark {
   /** Id and title of the check that made it. */
@@ -60,6 +59,9 @@ export interface Remark {
   inputLine: number;
   message: string;
   reason: string;
+  /** Input line where a quote of this remark's context should start (the first line of the
+   *  function around it, when the patch shows it); absent when unknown. */
+  quoteFrom?: number;
 }
 
 export interface HunkReview {
@@ -165,14 +167,14 @@ export async function reviewPatch(input: Uint8Array | string, file: string, opts
       signal?.throwIfAborted();
       const label = `[${seriesLabel(ap.patch.parsedSubject.series)}] ${ap.patch.parsedSubject.title}`;
       progress(`reviewing ${label}`);
-      const before = detect(cparser, state);
+      const before = codeState(cparser, state);
       for (const f of ap.files) {
         const kf = kernelFileOf(f.path);
         if (!kf || f.source === 'hunks-only') continue;
         if (f.deleted) state.delete(kf);
         else state.set(kf, f.post);
       }
-      const after = detect(cparser, state);
+      const after = codeState(cparser, state);
 
       const reviewed = ap.files.map((f) => reviewedFile(f, parse, kernelFileFor(f, ap.patch)));
       const files = ap.files.map((f, k) => fileReview(f, reviewed[k].sources));
@@ -183,10 +185,10 @@ export async function reviewPatch(input: Uint8Array | string, file: string, opts
         knownFunctions: KNOWN_FUNCTIONS,
         hasTree: !!tree,
       };
-      const remarks = runChecks(checks, ctx, i, ap, parsed);
+      const remarks = runChecks(checks, ctx, i, ap);
       progress(`simulating scenarios for ${label}`);
-      const behaviour = diffBehaviour(before?.profile, after?.profile, scenarios, { signal, onProgress: progress, simulate });
-      patches.push({ patch: ap.patch, label, files, profile: { before, after }, behaviour, remarks });
+      const behaviour = diffBehaviour(before.code, after.code, scenarios, { signal, onProgress: progress, simulate });
+      patches.push({ patch: ap.patch, label, files, profile: { before: before.detected, after: after.detected }, behaviour, remarks });
     }
     const remarks = patches.flatMap((p) => p.remarks);
     const findings = patches.some((p) => p.behaviour.scenarios.some((s) => s.diff?.firstDiff) || p.files.some((f) => f.hunks.some((h) => h.status === 'failed')));
@@ -196,12 +198,23 @@ export async function reviewPatch(input: Uint8Array | string, file: string, opts
   }
 }
 
-/** The kernel profile of a set of kernel files (undefined when tdp_mmu.c is not among them). */
-function detect(cparser: CParser, state: Map<KernelFile, string>): DetectedProfile | undefined {
-  if (state.size === 0) return undefined;
+/** The kernel profile of a set of kernel files and the simulator switches their code shows
+ *  (nothing when tdp_mmu.c is not among them). */
+function codeState(cparser: CParser, state: Map<KernelFile, string>): { detected?: DetectedProfile; code: CodeState } {
+  if (state.size === 0) return { code: { profile: undefined, switches: {} } };
   const linker = KernelLinker.fromTexts(cparser, [...state].map(([kernelFile, text]) => ({ kernelFile, text, name: kernelFile })));
   try {
-    return linker.detectProfile();
+    const detected = linker.detectProfile();
+    const found = (id: string) => linker.resolve(id).status === 'found';
+    const switches: CodeSwitches = {};
+    // tdp_mmu_set_spte(): a present new mirror SPTE goes to split_external_spt() (RFC v2 09/23)
+    // or hits KVM_BUG_ON(is_shadow_present_pte(new_spte)) (mainline).
+    if (found('tdp_mmu_set_spte.split_external_spt')) switches.setSpteMirrorPresent = 'split';
+    else if (found('tdp_mmu_set_spte.bug_present')) switches.setSpteMirrorPresent = 'bug';
+    // kvm_tdp_mmu_map(): KVM_BUG_ON(is_mirror_sptep()) before splitting in the fault path
+    // (mainline), dropped by RFC v2 11/23.
+    if (found('kvm_tdp_mmu_map')) switches.faultPathMirrorSplit = found('kvm_tdp_mmu_map.bug_mirror_huge') ? 'bug' : 'split';
+    return { detected, code: { profile: detected.profile, switches } };
   } finally {
     linker.dispose();
   }
@@ -284,29 +297,40 @@ async function preloadNeeds(
   return (p) => loaded.get(p);
 }
 
-function runChecks(checks: readonly ReviewCheck[], ctx: CheckContext, index: number, ap: AppliedPatch, parsed: ParsedInput): Remark[] {
+function runChecks(checks: readonly ReviewCheck[], ctx: CheckContext, index: number, ap: AppliedPatch): Remark[] {
   const remarks: Remark[] = [];
   for (const check of checks) {
     for (const d of check.run(ctx)) {
-      remarks.push({ check: check.id, title: check.title, patch: index, file: d.file, line: d.line, inputLine: d.file === undefined ? d.line : inputLineOf(ap, d.file, d.line, parsed), message: d.message, reason: d.reason });
+      const r: Remark = { check: check.id, title: check.title, patch: index, file: d.file, line: d.line, inputLine: d.line, message: d.message, reason: d.reason };
+      if (d.file !== undefined) {
+        r.inputLine = inputLineOf(ap, d.file, d.line) ?? nearestHunk(ap, d.file, d.line);
+        const fn = ctx.files.find((f) => f.applied.path === d.file)?.post()?.functionAt(d.line);
+        r.quoteFrom = fn && inputLineOf(ap, d.file, fn.span.startLine);
+      }
+      remarks.push(r);
     }
   }
   return remarks.sort((a, b) => a.inputLine - b.inputLine || a.line - b.line);
 }
 
-/** The input line showing post-patch line `line` of `file`: its hunk line, else the nearest hunk. */
-function inputLineOf(ap: AppliedPatch, file: string, line: number, parsed: ParsedInput): number {
-  const f = ap.files.find((x) => x.path === file);
-  if (!f) return ap.patch.firstLine;
-  let nearest: { d: number; src: number } | null = null;
-  for (const p of f.placements) {
-    for (const [k, l] of p.hunk.lines.entries()) {
-      if (l.kind !== '-' && p.post[k] === line) return l.src;
-      const d = Math.abs((p.post[k] || Infinity) - line);
-      if (!nearest || d < nearest.d) nearest = { d, src: p.hunk.src };
-    }
+/** The input line showing post-patch line `line` of `file`, if a hunk shows it. */
+function inputLineOf(ap: AppliedPatch, file: string, line: number): number | undefined {
+  for (const p of ap.files.find((x) => x.path === file)?.placements ?? []) {
+    for (const [k, l] of p.hunk.lines.entries()) if (l.kind !== '-' && p.post[k] === line) return l.src;
   }
-  return nearest?.src ?? f.file.src ?? parsed.patches[0].firstLine;
+  return undefined;
+}
+
+/** The @@ line of the hunk nearest to post-patch line `line` (a remark on a line no hunk shows). */
+function nearestHunk(ap: AppliedPatch, file: string, line: number): number {
+  const f = ap.files.find((x) => x.path === file);
+  let best: { d: number; src: number } | null = null;
+  for (const p of f?.placements ?? []) {
+    if (p.status === 'failed') continue;
+    const d = Math.abs(p.postLine - line);
+    if (!best || d < best.d) best = { d, src: p.hunk.src };
+  }
+  return best?.src ?? f?.file.src ?? ap.patch.firstLine;
 }
 
 // ---- scenarios ----------------------------------------------------------------------------------
@@ -329,9 +353,9 @@ function scenarioSources(files: readonly string[]): ScenarioSource[] {
   return files.map((file) => ({ file, load: (profile: ProfileName) => loadScenarioFile(file, { profile }) }));
 }
 
-const defaultSimulate: SimulateFn = (scenario, o) => {
-  // Loaded on first use: reviewing without a tree never needs the simulator.
+const defaultSimulate: SimulateFn = (scenario, profile) => {
+  // Loaded on first use: a review without a tree never needs the simulator.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const sim = require('../sim/simulate') as { simulate: (s: Scenario, opts: { profile?: ProfileName }) => Recording };
-  return sim.simulate(scenario, o);
+  const sim = require('../sim/simulate') as typeof import('../sim/simulate');
+  return sim.simulateWithProfile(scenario, profile);
 };

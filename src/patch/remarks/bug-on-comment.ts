@@ -38,10 +38,8 @@ export const bugOnComment: ReviewCheck = {
         out.push({
           file: f.applied.path,
           line: call.span.startLine,
-          message: `please add a comment explaining why ${text} cannot happen (or what it catches)`,
-          reason: call.callee === 'KVM_BUG_ON'
-            ? `a new KVM_BUG_ON() in ${call.fn.name}() kills the VM when it fires; readers need the invariant it guards`
-            : `a new ${call.callee}() in ${call.fn.name}() splats in logs when it fires; readers need the invariant it guards`,
+          message: `Please add a comment saying why ${text} cannot trigger, or what it is there to catch.`,
+          reason: `${call.callee === 'KVM_BUG_ON' ? 'A KVM_BUG_ON() kills the VM' : `A ${call.callee}() splats in every log`} when it fires; a new one in ${call.fn.name}() needs the invariant it guards written next to it.`,
         });
       }
     }

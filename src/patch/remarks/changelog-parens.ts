@@ -13,8 +13,8 @@ function functionNames(ctx: CheckContext): Map<string, string> {
   for (const f of ctx.files) {
     const s = f.post();
     if (!s) continue;
-    for (const d of s.functions()) if (!where.has(d.name)) where.set(d.name, `defined in ${f.applied.path || 'the patched file'}`);
-    for (const p of s.prototypes()) if (!where.has(p.name)) where.set(p.name, `declared in ${f.applied.path || 'the patched file'}`);
+    for (const d of s.functions()) if (!where.has(d.name)) where.set(d.name, `defined in ${f.applied.path || 'the patched file'} after this patch`);
+    for (const p of s.prototypes()) if (!where.has(p.name)) where.set(p.name, `declared in ${f.applied.path || 'the patched file'} after this patch`);
   }
   for (const n of ctx.knownFunctions) if (!where.has(n)) where.set(n, 'a kernel function or kvm_x86_ops hook');
   return where;
@@ -42,10 +42,12 @@ export const changelogParens: ReviewCheck = {
   run(ctx) {
     const fns = functionNames(ctx);
     const out: RemarkDraft[] = [];
-    const remark = (line: number, name: string, where: string) => out.push({
+    const remark = (line: number, name: string, where: 'subject' | 'changelog') => out.push({
       line,
-      message: `${name}() — write the function with "()" in the ${where}: "${name}" alone reads like a variable or a field`,
-      reason: `${name} is ${fns.get(name)}; changelogs, subject included, name functions as function_name() (Documentation/process/maintainer-tip.rst, "Function references in changelogs")`,
+      message: where === 'subject'
+        ? `Nit: please say ${name}() in the shortlog too, it is a function.`
+        : `Please write ${name}() here: it is a function, and a bare "${name}" reads like a variable or a struct field.`,
+      reason: `${name} is ${fns.get(name)}; Documentation/process/maintainer-tip.rst ("Function references in changelogs") asks for function_name() in the subject and the changelog.`,
     });
     const { subject, subjectLine, parsedSubject } = ctx.patch;
     if (subject && subjectLine) {

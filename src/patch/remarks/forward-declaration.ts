@@ -38,8 +38,8 @@ export const forwardDeclaration: ReviewCheck = {
           out.push({
             file: f.applied.path,
             line: proto.span.startLine,
-            message: `this declaration is not needed: ${where} and nothing before it uses ${proto.name}()`,
-            reason: 'a forward declaration without an earlier user only adds a second place to keep in sync',
+            message: `This declaration is not needed: nothing above the definition of ${proto.name}() uses it.`,
+            reason: `${where}; a forward declaration without an earlier user is one more place to keep in sync.`,
           });
           continue;
         }
@@ -53,7 +53,7 @@ export const forwardDeclaration: ReviewCheck = {
         if (!movable) continue;
         const callers = early.map((u) => {
           const cs = usersOf(s, u.name);
-          return `${u.name}() (line ${u.span.startLine}) is ${cs.length ? `only used by ${cs.map((c) => `${c.name}() (line ${c.span.startLine})`).join(', ')}` : 'not called yet'}`;
+          return `${u.name}() (line ${u.span.startLine}) is ${cs.length ? `only used by ${cs.map((c) => `${c.name}() at line ${c.span.startLine}`).join(', ')}` : 'not called yet'}`;
         });
         // Suggest the spot a reviewer would: after the last function between f() and the first
         // caller that also uses f(), else right after f().
@@ -64,8 +64,8 @@ export const forwardDeclaration: ReviewCheck = {
         out.push({
           file: f.applied.path,
           line: proto.span.startLine,
-          message: `can this declaration go away? Define ${moved} after ${after.name}()${after !== def ? ` (which also uses ${proto.name}())` : ''} instead`,
-          reason: `${where}; ${callers.join('; ')}, all after line ${D}, so placing the new code there needs no forward declaration`,
+          message: `Is it possible to get rid of this declaration by defining ${moved} after ${after.name}()${after !== def ? `, which also uses ${proto.name}(),` : ''} instead?`,
+          reason: `${where}; ${callers.join('; ')}: all below line ${D}, so the new code placed there needs no forward declaration.`,
         });
       }
     }

@@ -81,8 +81,8 @@ export const x86OpsHook: ReviewCheck = {
         out.push({
           file: host.path,
           line: e.line,
-          message: `${name} is added to struct kvm_x86_ops but not to kvm-x86-ops.h: add KVM_X86_OP_OPTIONAL(${name}) there (KVM_X86_OP if every vendor must implement it, KVM_X86_OP_OPTIONAL_RET0 if a missing one should return 0)`,
-          reason: `kvm-x86-ops.h is expanded into the static call behind kvm_x86_call(${name}) and into kvm_ops_update(); a hook missing from it cannot be called that way${judged(ops.known || !!ops.file)}`,
+          message: `${name} is added to struct kvm_x86_ops but not to kvm-x86-ops.h: please add KVM_X86_OP_OPTIONAL(${name}) there (KVM_X86_OP if every vendor must implement it, KVM_X86_OP_OPTIONAL_RET0 if a missing one should return 0).`,
+          reason: `kvm-x86-ops.h is expanded into the static call behind kvm_x86_call(${name}) and into kvm_ops_update(); a hook missing from it cannot be called that way${judged(ops.known || !!ops.file)}.`,
         });
       }
       for (const name of host.pre?.keys() ?? []) {
@@ -91,8 +91,8 @@ export const x86OpsHook: ReviewCheck = {
         out.push({
           file: ops.path,
           line: entry.line,
-          message: `${name} is removed from struct kvm_x86_ops but ${entry.macro}(${name}) is still in kvm-x86-ops.h: remove it too`,
-          reason: 'every kvm-x86-ops.h entry names a struct kvm_x86_ops member; a stale one breaks the build of x86.c',
+          message: `${name} is removed from struct kvm_x86_ops but ${entry.macro}(${name}) is still in kvm-x86-ops.h: please remove it too.`,
+          reason: 'every kvm-x86-ops.h entry names a struct kvm_x86_ops member; a stale one breaks the build of x86.c.',
         });
       }
     }
@@ -103,8 +103,8 @@ export const x86OpsHook: ReviewCheck = {
         out.push({
           file: ops.path,
           line: e.line,
-          message: `${e.macro}(${name}) is added to kvm-x86-ops.h but struct kvm_x86_ops has no member ${name}: add the hook's function pointer to the struct in kvm_host.h`,
-          reason: `x86.c takes the static call's type from struct kvm_x86_ops.${name}; without the member it does not build${judged(host.known || !!host.file)}`,
+          message: `${e.macro}(${name}) is added to kvm-x86-ops.h but struct kvm_x86_ops has no member ${name}: please add the hook to the struct in kvm_host.h.`,
+          reason: `x86.c takes the static call's type from struct kvm_x86_ops.${name}; without the member it does not build${judged(host.known || !!host.file)}.`,
         });
       }
       for (const name of ops.pre?.keys() ?? []) {
@@ -113,8 +113,8 @@ export const x86OpsHook: ReviewCheck = {
         out.push({
           file: host.path,
           line: member.line,
-          message: `${name} is removed from kvm-x86-ops.h but is still a member of struct kvm_x86_ops: remove the member too, or keep the entry`,
-          reason: `without the kvm-x86-ops.h entry the member is never wired to a static call, so kvm_x86_call(${name}) cannot reach it`,
+          message: `${name} is removed from kvm-x86-ops.h but is still a member of struct kvm_x86_ops: please remove the member too, or keep the entry.`,
+          reason: `without the kvm-x86-ops.h entry the member is never wired to a static call, so kvm_x86_call(${name}) cannot reach it.`,
         });
       }
     }
