@@ -101,9 +101,9 @@ function treeColumn(t: TreeView): HTMLElement {
     ? h('p', { class: 'muted' }, 'no such table at this point')
     : h('ul', { class: 'tree', 'aria-label': t.title },
       ...t.entries.map((e) => h('li', {
-        class: `entry${e.onPath ? ' on-path' : ' sibling'}${e.changed ? ' changed' : ''}`,
+        class: `entry${e.onPath ? ' on-path' : ' sibling'}${e.changed ? ` changed changed-${e.changed}` : ''}`,
         'data-indent': String(top - e.level),
-        title: e.changed ? `was ${e.old}` : '',
+        title: e.changed === 'event' ? `changed by this event; was ${e.old}` : e.changed === 'step' ? `changed earlier in this step; was ${e.old}` : '',
       },
       h('span', { class: 'lvl' }, `${e.levelName}[${e.index}]`), ' ',
       h('span', { class: 'gfn' }, e.gfn), ' ',

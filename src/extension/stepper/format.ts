@@ -34,8 +34,9 @@ export function spteShort(value: Spte, level: PgLevel | undefined, table: RootKi
 export function spteTransition(ev: SimEvent, vm: VmKind): string | null {
   if (ev.old_spte === undefined && ev.new_spte === undefined) return null;
   const table = ev.root ?? 'mirror';
-  const part = (label: string, v: Spte | undefined) =>
-    v === undefined ? `${label} ?` : `${label} ${hex64(v)}(${spteShort(v, ev.level, table, vm)})`;
+  const part = (label: string, v: Spte) => `${label} ${hex64(v)}(${spteShort(v, ev.level, table, vm)})`;
+  if (ev.new_spte === undefined) return part('old', ev.old_spte!);
+  if (ev.old_spte === undefined) return part('new', ev.new_spte);
   return `${part('old', ev.old_spte)} → ${part('new', ev.new_spte)}`;
 }
 

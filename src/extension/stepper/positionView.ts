@@ -43,6 +43,7 @@ export function buildPositionView(ctx: PositionContext, seq: number): PositionVi
   const ev = rec.event(seq);
   const state = rec.stateAt(seq);
   const before = rec.stateAt(seq - 1);
+  const stepStart = rec.stateAt((rec.steps[ev.step]?.firstSeq ?? seq) - 1);
   const gfnSeq = index.lastWithGfn(seq);
   const treeGfn = gfnSeq < 0 ? null : index.gfnOf(gfnSeq);
   const spteEvent = withSpte(rec, ev);
@@ -61,7 +62,7 @@ export function buildPositionView(ctx: PositionContext, seq: number): PositionVi
       new: spteEvent?.new_spte !== undefined ? spteView(spteEvent.new_spte, spteEvent, ctx.vm) : null,
     },
     treeGfn: treeGfn === null ? null : hexGfn(treeGfn),
-    trees: treeGfn === null ? [] : tablesFor(rec, ev).map((t) => treeView(t, treeGfn, state, before, ctx.vm)),
+    trees: treeGfn === null ? [] : tablesFor(rec, ev).map((t) => treeView(t, treeGfn, state, before, stepStart, ctx.vm)),
     banners: banners(ctx, seq, state),
   };
 }
@@ -154,8 +155,19 @@ const TABLE_TITLES: Record<RootKind | 'sept', string> = {
   sept: 'S-EPT (TDX module)',
 };
 
-function entryView(table: RootKind | 'sept', e: WalkEntry, old: Spte | undefined, onPath: boolean, vm: VmKind): TreeEntryView {
-  const changed = old !== e.spte;
+/** Values of one table before the current event and before the current scenario step. */
+interface Baselines {
+  event: Map<string, Spte>;
+  step: Map<string, Spte>;
+}
+
+const entryKey = (level: PgLevel, gfn: number) => `${level}:${gfn}`;
+
+function entryView(table: RootKind | 'sept', e: WalkEntry, base: Baselines, onPath: boolean, vm: VmKind): TreeEntryView {
+  const key = entryKey(e.level, e.gfn);
+  const beforeEvent = base.event.get(key);
+  const beforeStep = base.step.get(key);
+  const changed = beforeEvent !== e.spte ? 'event' : beforeStep !== e.spte ? 'step' : null;
   const view: TreeEntryView = {
     level: e.level,
     levelName: levelName(e.level),
@@ -166,28 +178,40 @@ function entryView(table: RootKind | 'sept', e: WalkEntry, old: Spte | undefined
     changed,
     onPath,
   };
+  const old = changed === 'event' ? beforeEvent : beforeStep;
   if (changed) view.old = old === undefined ? 'none' : hex64(old);
   return view;
 }
 
-function treeView(table: RootKind | 'sept', gfn: number, state: SimState, before: SimState, vm: VmKind): TreeView {
+/** The entries on the walk to `gfn` and the present ones of its deepest table, by level:gfn. */
+function entriesAround(state: SimState, table: RootKind | 'sept', gfn: number, level: PgLevel | undefined): Map<string, Spte> {
+  const m = new Map<string, Spte>();
+  for (const e of state.walk(table, gfn)) m.set(entryKey(e.level, e.gfn), e.spte);
+  if (level !== undefined) for (const e of state.tableAt(table, gfn, level)) m.set(entryKey(e.level, e.gfn), e.spte);
+  return m;
+}
+
+/**
+ * One table around `gfn`: the walk from the root, and the neighbours of the deepest entry in its
+ * own table. Entries the current event changed are marked 'event'; those changed earlier in the
+ * same scenario step 'step' (so a split stays visible while stepping through its hooks).
+ */
+function treeView(table: RootKind | 'sept', gfn: number, state: SimState, before: SimState, stepStart: SimState, vm: VmKind): TreeView {
   const walk = state.walk(table, gfn);
   const title = TABLE_TITLES[table];
   if (walk.length === 0) return { table, title, entries: [], hiddenSiblings: 0, empty: true };
-  const beforeWalk = new Map(before.walk(table, gfn).map((e) => [e.level, e.spte]));
-  const entries = walk.map((e) => entryView(table, e, beforeWalk.get(e.level), true, vm));
-
-  // Neighbours of the deepest entry, in its own table.
   const deepest = walk[walk.length - 1];
   const level: PgLevel = deepest.level;
+  const base: Baselines = { event: entriesAround(before, table, gfn, level), step: entriesAround(stepStart, table, gfn, level) };
+  const entries = walk.map((e) => entryView(table, e, base, true, vm));
+
   const here = spteIndex(deepest.gfn, level);
   const siblings = state.tableAt(table, gfn, level).filter((e) => e.gfn !== deepest.gfn);
-  const old = new Map(before.tableAt(table, gfn, level).map((e) => [e.gfn, e.spte]));
   const near = siblings
     .map((e) => ({ e, d: spteIndex(e.gfn, level) - here }))
     .filter(({ d }) => Math.abs(d) <= NEIGHBOURS)
     .sort((a, b) => a.d - b.d)
-    .map(({ e }) => entryView(table, e, old.get(e.gfn), false, vm));
+    .map(({ e }) => entryView(table, e, base, false, vm));
   const deepestAt = entries.length - 1;
   const ordered = [...entries.slice(0, deepestAt), ...[...near, entries[deepestAt]].sort((a, b) => a.index - b.index)];
   return { table, title, entries: ordered, hiddenSiblings: siblings.length - near.length, empty: false };

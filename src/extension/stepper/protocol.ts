@@ -126,8 +126,9 @@ export interface TreeEntryView {
   gfn: string;
   spte: string;
   summary: string;
-  changed: boolean;
-  /** The value before the current event, when changed. */
+  /** Changed by the current event, or earlier in the current scenario step. */
+  changed: 'event' | 'step' | null;
+  /** The value before that change ('none': the entry did not exist). */
   old?: string;
   /** On the path to the current GFN (the rest are neighbours in the same table). */
   onPath: boolean;

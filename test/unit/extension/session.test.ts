@@ -123,7 +123,7 @@ describe('stepper session: the position view', () => {
     assert.strictEqual(mirror.table, 'mirror');
     const path = mirror.entries.filter((e) => e.onPath);
     assert.deepStrictEqual(path.map((e) => [e.levelName, e.index, e.summary, e.changed]), [
-      ['512G', 0, 'non-leaf', false], ['1G', 0, 'non-leaf', false], ['2M', 1, 'non-leaf', true], ['4K', 0, 'leaf 4K', true],
+      ['512G', 0, 'non-leaf', null], ['1G', 0, 'non-leaf', null], ['2M', 1, 'non-leaf', 'event'], ['4K', 0, 'leaf 4K', 'event'],
     ]);
     assert.strictEqual(path[2].old, '0x' + HUGE.toString(16));
     assert.strictEqual(path[2].spte, '0x' + NONLEAF.toString(16));
@@ -132,15 +132,18 @@ describe('stepper session: the position view', () => {
     assert.strictEqual(mirror.hiddenSiblings, 511 - 3);
     // The S-EPT has not been told yet: its 2M entry is still MAPPED and unchanged.
     assert.deepStrictEqual(sept.entries.map((e) => [e.levelName, e.summary, e.changed]), [
-      ['512G', 'NL_MAPPED', false], ['1G', 'NL_MAPPED', false], ['2M', 'MAPPED 2M', false],
+      ['512G', 'NL_MAPPED', null], ['1G', 'NL_MAPPED', null], ['2M', 'MAPPED 2M', null],
     ]);
 
     s.seek(7, 'command'); // TDH.MEM.RANGE.BLOCK
     v = s.positionView(symbolicLocation);
     assert.deepStrictEqual(v.trees[1].entries.at(-1), {
       level: 2, levelName: '2M', index: 1, gfn: '0x200', spte: v.trees[1].entries.at(-1)?.spte, summary: 'BLOCKED 2M',
-      changed: true, old: v.trees[1].entries.at(-1)?.old, onPath: true,
+      changed: 'event', old: v.trees[1].entries.at(-1)?.old, onPath: true,
     });
+    // The mirror split of event #4 stays marked while the hook runs (same scenario step).
+    const mirror2M = v.trees[0].entries.find((e) => e.levelName === '2M')!;
+    assert.deepStrictEqual([mirror2M.changed, mirror2M.old], ['step', '0x' + HUGE.toString(16)]);
     assert.match(v.spte.new?.summary ?? '', /^non-leaf/, 'the SPTE panel stays on the enclosing tdp_mmu_set_spte');
   });
 
