@@ -52,7 +52,8 @@ function applyEdits(text: string, edits: Edit[]): string {
   return lines.join('\n');
 }
 
-describe('patch/parse: property tests', () => {
+describe('patch/parse: property tests', function () {
+  this.timeout(60000);
   it('random text never throws anything but PatchParseError', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), parsesOrTypedError), { numRuns: 300 });
   });
