@@ -61,18 +61,35 @@ export function parseTraceLine(raw: string, line: number): LineResult {
 
   // "<event>:" then the fields (trace-cmd pads with spaces after the colon).
   const bodyStart = scratchBodyStart;
-  let i = bodyStart;
-  while (i < text.length && isWordChar(text.charCodeAt(i))) i++;
-  if (i === bodyStart || text.charCodeAt(i) !== 58 /* : */) return { kind: 'unknown', name: '(non-event line)' };
-  const name = text.slice(bodyStart, i);
-  const tp = TRACEPOINTS.get(name);
-  if (!tp) return { kind: 'unknown', name };
-  i++;
+  let tp = knownAt(text, bodyStart);
+  let i: number;
+  if (tp) {
+    i = bodyStart + tp.name.length + 1;
+  } else {
+    i = bodyStart;
+    while (i < text.length && isWordChar(text.charCodeAt(i))) i++;
+    if (i === bodyStart || text.charCodeAt(i) !== 58 /* : */) return { kind: 'unknown', name: '(non-event line)' };
+    const name = text.slice(bodyStart, i);
+    tp = TRACEPOINTS.get(name);
+    if (!tp) return { kind: 'unknown', name };
+    i++;
+  }
+  const name = tp.name;
   while (text.charCodeAt(i) === 32) i++;
   if (i >= text.length) return { kind: 'malformed', problem: `${name}: the fields are missing (line truncated?)`, column: i + 1 };
   const r = tp.parse(text, i, h);
   if (r instanceof FieldError) return { kind: 'malformed', problem: `${name}: ${r.problem}`, column: i + r.offset + 1 };
   return r;
+}
+
+const KNOWN = [...TRACEPOINTS.values()];
+
+/** The tracepoint whose "<name>:" starts at `at`, compared in place (no string is made). */
+function knownAt(text: string, at: number): (typeof KNOWN)[number] | undefined {
+  for (const tp of KNOWN) {
+    if (text.charCodeAt(at + tp.name.length) === 58 /* : */ && text.startsWith(tp.name, at)) return tp;
+  }
+  return undefined;
 }
 
 function isBlank(s: string): boolean {
@@ -167,7 +184,7 @@ function scanPrefix(text: string, line: number): TraceHeader | null {
     const tokStart = i;
     while (i < text.length && text.charCodeAt(i) !== 32) i++;
     if (text.charCodeAt(i - 1) === 58 /* : */ && isTimestamp(text, tokStart, i - 1)) {
-      const time = Number(text.slice(tokStart, i - 1));
+      const time = timestampValue(text, tokStart, i - 1);
       while (text.charCodeAt(i) === 32) i++;
       scratchBodyStart = i;
       const h = scratch;
@@ -184,6 +201,21 @@ function digitsValue(s: string, start: number, end: number): number {
   let v = 0;
   for (let i = start; i < end; i++) v = v * 10 + (s.charCodeAt(i) - 48);
   return v;
+}
+
+/** "<secs>[.<frac>]" as Number() would read it: one exact integer divided by a power of ten is
+ *  correctly rounded, like the decimal conversion; beyond 2^53 fall back to Number(). */
+function timestampValue(s: string, start: number, end: number): number {
+  let v = 0;
+  let scale = 1;
+  let frac = false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46 /* . */) { frac = true; continue; }
+    v = v * 10 + (c - 48);
+    if (frac) scale *= 10;
+  }
+  return v <= Number.MAX_SAFE_INTEGER ? v / scale : Number(s.slice(start, end));
 }
 
 function isTimestamp(s: string, start: number, end: number): boolean {
@@ -210,13 +242,14 @@ function internTask(text: string, start: number, end: number, pid: number): stri
   return task;
 }
 
-// The flags column takes few distinct values ("d..1.", "....."): share the strings.
-const flagStrings = new Map<string, string>();
+// The flags column takes few distinct values ("d..1.", "....."): share the strings, found by
+// comparing in place against the ones seen last.
+const recentFlags: string[] = [];
 function internFlags(text: string, start: number, end: number): string {
+  const n = end - start;
+  for (const f of recentFlags) if (f.length === n && text.startsWith(f, start)) return f;
   const f = text.slice(start, end);
-  const known = flagStrings.get(f);
-  if (known !== undefined) return known;
-  if (flagStrings.size > 1024) flagStrings.clear();
-  flagStrings.set(f, f);
+  recentFlags.unshift(f);
+  if (recentFlags.length > 8) recentFlags.pop();
   return f;
 }

@@ -3,10 +3,10 @@
 // chunk and the counters is kept, so memory does not grow with the file. Progress is reported
 // per chunk; an AbortSignal stops the read between chunks with the signal's AbortError.
 import * as fs from 'fs';
-import { StringDecoder } from 'string_decoder';
 import type { TraceRecord } from './tracepoints';
 import type { TraceMeta } from './line';
 import { isRecord, parseTraceLine } from './line';
+import { parseRecordBytes } from './bytes';
 
 /** Where trace text comes from. `size` (bytes) makes progress a fraction. */
 export interface TraceSource {
@@ -85,6 +85,7 @@ export interface ParseOptions {
 export class TraceLineParser {
   readonly stats: ParseStats;
   private carry = '';
+  private carryBytes: Uint8Array | null = null;
   private readonly maxWarnings: number;
 
   constructor(file: string, maxWarnings = 100, private readonly onLost?: ParseOptions['onLostEvents']) {
@@ -113,9 +114,44 @@ export class TraceLineParser {
     this.carry = text.slice(start);
   }
 
+  /** Bytes of UTF-8 text: lines of the hot events are parsed in place (bytes.ts), the rest
+   *  decoded and parsed as text. A partial last line is kept for the next chunk. */
+  pushBytes(buf: Uint8Array, out: TraceRecord[]): void {
+    let data = buf;
+    if (this.carryBytes) {
+      data = new Uint8Array(this.carryBytes.length + buf.length);
+      data.set(this.carryBytes);
+      data.set(buf, this.carryBytes.length);
+      this.carryBytes = null;
+    }
+    let start = 0;
+    let nl = data.indexOf(10);
+    while (nl >= 0) {
+      this.lineBytes(data, start, nl, out);
+      start = nl + 1;
+      nl = data.indexOf(10, start);
+    }
+    if (start < data.length) this.carryBytes = data.slice(start);
+  }
+
   end(out: TraceRecord[]): void {
+    if (this.carryBytes) this.lineBytes(this.carryBytes, 0, this.carryBytes.length, out);
+    this.carryBytes = null;
     if (this.carry !== '') this.line(this.carry, out);
     this.carry = '';
+  }
+
+  private lineBytes(b: Uint8Array, s: number, e: number, out: TraceRecord[]): void {
+    const r = parseRecordBytes(b, s, e, this.stats.lines + 1);
+    if (r === null) {
+      this.line(DECODER.decode(b.subarray(s, e)), out);
+      return;
+    }
+    const st = this.stats;
+    st.lines++;
+    st.records++;
+    st.perEvent[r.event] = (st.perEvent[r.event] ?? 0) + 1;
+    out.push(r);
   }
 
   private line(text: string, out: TraceRecord[]): void {
@@ -165,6 +201,8 @@ export class TraceLineParser {
 /** The "trace.dat" magic: trace-cmd's binary file, which must go through `trace-cmd report`. */
 const TRACE_DAT_MAGIC = [0x17, 0x08, 0x44];
 
+const DECODER = new TextDecoder('utf-8');
+
 /** The input is not trace text at all (binary, or no line looks like a trace): exit code 2. */
 export class NotATraceError extends Error {
   override name = 'NotATraceError';
@@ -177,31 +215,27 @@ export class NotATraceError extends Error {
  */
 export async function* readTrace(source: TraceSource, opts: ParseOptions = {}): AsyncGenerator<TraceRecord[], ParseStats> {
   const parser = new TraceLineParser(source.name, opts.maxWarnings, opts.onLostEvents);
-  const decoder = new StringDecoder('utf8');
   let bytesRead = 0;
   let first = true;
   opts.signal?.throwIfAborted();
   for await (const chunk of source.chunks()) {
     opts.signal?.throwIfAborted();
-    let text: string;
+    const out: TraceRecord[] = [];
     if (typeof chunk === 'string') {
-      text = chunk;
+      parser.push(chunk, out);
       bytesRead += Buffer.byteLength(chunk);
     } else {
       if (first && TRACE_DAT_MAGIC.every((b, i) => chunk[i] === b)) {
         throw new NotATraceError(`${source.name}: this is a binary trace-cmd trace.dat file; convert it with \`trace-cmd report -i ${source.name} > trace.txt\` and open the text`);
       }
-      text = decoder.write(chunk as Buffer);
+      parser.pushBytes(chunk, out);
       bytesRead += chunk.length;
     }
     first = false;
-    const out: TraceRecord[] = [];
-    parser.push(text, out);
     if (out.length) yield out;
     opts.onProgress?.({ bytesRead, totalBytes: source.size ?? null, lines: parser.stats.lines, records: parser.stats.records });
   }
   const out: TraceRecord[] = [];
-  parser.push(decoder.end(), out);
   parser.end(out);
   if (out.length) yield out;
   opts.onProgress?.({ bytesRead, totalBytes: source.size ?? null, lines: parser.stats.lines, records: parser.stats.records });

@@ -26,13 +26,25 @@
 //    believed; only later ones are checked. Entries show as not present until their first record.
 //  - mmu_lock: not traced. Events inside a traced fault are marked 'read' (kvm_tdp_mmu_map runs
 //    under read mmu_lock), mirror zaps 'write' (the only mode that may zap them), others 'none'.
-import type { LockMode, PgLevel, ProfileName, Recording, RootKind, Spte } from '../sim/types';
-import { RecordingBuilder, SPTE_ENT_PER_PAGE, is_last_spte, is_shadow_present_pte, make_small_spte, pagesPerHpage, spte_to_pfn } from '../sim';
+import type { LockMode, PgLevel, ProfileName, RootKind, Spte } from '../sim/types';
+import * as sim from '../sim';
 import type { TraceHeader, TraceRecord, SpteChanged, SplitHugePage, SpteRequested, SetSpte, PageFault, MmuPage } from './tracepoints';
 import type { FindingRule, RuleHit, Severity, VmType } from './rules';
-import { checkTransition, expectedHook, isFrozen } from './rules';
+import * as rules from './rules';
 import type { SharedGfnBit } from './tdx';
-import { sharedBitOfGfn, sharedBitOfGpa } from './tdx';
+import * as tdx from './tdx';
+import type { Payload, RootInference, StackCode } from './recording';
+import { ROOT_BY, TraceColumns, TraceRecording, accessCode } from './recording';
+
+// Bound once: module exports are property getters after compilation, too slow per record.
+const { RecordingBuilder, SPTE_ENT_PER_PAGE, is_last_spte, is_shadow_present_pte, make_small_spte, spte_to_pfn } = sim;
+/** KVM_PAGES_PER_HPAGE(level), and the GFNs one page table of that level spans. */
+const PAGES = [0, 1, 512, 512 ** 2, 512 ** 3, 512 ** 4];
+const pagesPerHpage = (level: PgLevel): number => PAGES[level];
+const SPAN = PAGES.map((p) => p * 512);
+const { checkTransition, isFrozen } = rules;
+const { sharedBitOfGfn, sharedBitOfGpa } = tdx;
+type RecordingBuilder = sim.RecordingBuilder;
 
 export interface TraceFinding {
   /** Key of the replayed address space (VmReplay.key) the event is in. */
@@ -48,9 +60,7 @@ export interface TraceFinding {
   anchor: string | null;
 }
 
-/** How the root of an SPTE change was decided (see the header comment). */
-export type RootInference = 'vm' | 'shared-bit' | 'consistent' | 'fault' | 'parent' | 'assumed';
-export const ROOT_INFERENCES: readonly RootInference[] = ['vm', 'shared-bit', 'consistent', 'fault', 'parent', 'assumed'];
+export type { RootInference } from './recording';
 
 /** Per-VM facts decided before replaying (from the options or the first records). */
 export interface VmPlan {
@@ -78,7 +88,8 @@ export interface VmReplay {
   vm: string;
   asId: number;
   plan: VmPlan;
-  recording: Recording;
+  /** The replay as a Recording; lineOf(seq) gives the trace line of any event. */
+  recording: TraceRecording;
   findings: TraceFinding[];
   counts: {
     perEvent: Record<string, number>;
@@ -91,13 +102,17 @@ export interface VmReplay {
 
 const TABLE_INDEX: Record<RootKind, number> = { direct: 0, mirror: 1 };
 const entryKey = (gfn: number, level: PgLevel): number => gfn * 8 + level;
-const tableKey = (gfn: number, level: PgLevel): number => Math.floor(gfn / (pagesPerHpage(level) * SPTE_ENT_PER_PAGE)) * 8 + level;
+const tableKey = (gfn: number, level: PgLevel): number => (gfn - (gfn % SPAN[level])) / SPAN[level] * 8 + level;
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
 /** The GFN naming an entry of `root`: the shared bit added for a TD's direct root. */
 function tableGfn(plan: VmPlan, root: RootKind | undefined, gfn: number): number {
   return root === 'direct' && plan.sharedBit !== null ? gfn + 2 ** plan.sharedBit : gfn;
 }
+
+// STACKS codes (recording.ts).
+const STACK_CHANGED = 1, STACK_REMOVED_PT = 2, STACK_SPLIT_LINK = 3, STACK_FAULT_LEAF = 4, STACK_FAULT_LINK = 5, STACK_MAP = 6, STACK_SPLIT_TRACE = 7;
+const NO_PAYLOAD: Payload = {};
 
 const ERRNO: Record<number, string> = { 0: '0', [-12]: '-ENOMEM', [-16]: '-EBUSY', [-5]: '-EIO', [-95]: '-EOPNOTSUPP', [-22]: '-EINVAL', [-17]: '-EEXIST' };
 
@@ -115,9 +130,11 @@ class AddressSpace {
     perEvent: {}, perLevel: {}, perRoot: {},
     rootInference: { vm: 0, 'shared-bit': 0, consistent: 0, fault: 0, parent: 0, assumed: 0 },
   };
-  lastStepKey = '';
-  /** Interned event sites of this builder, by fn and anchor. */
+  lastStepKey = -1;
+  /** Interned event sites of this builder, by tracepoint (each has one anchor). */
   readonly sites = new Map<string, number>();
+  /** Per-event trace data (time, CPU, task, line, payload) beside the builder's events. */
+  readonly cols = new TraceColumns();
 
   constructor(readonly key: string, readonly vm: string, readonly asId: number, readonly plan: VmPlan, profile: ProfileName, name: string) {
     this.builder = new RecordingBuilder({ profile, name, rootLevel: plan.rootLevel });
@@ -148,6 +165,8 @@ export class TraceReplayer {
   private readonly spaces = new Map<string, AddressSpace>();
   private readonly plans = new Map<string, VmPlan>();
   private readonly cpus = new Map<number, CpuContext>();
+  /** Step names ("<task>-<pid> [<cpu>]") by CPU and pid. */
+  private readonly stepOps = new Map<number, string>();
   /** Line of the first "CPU:N [LOST M EVENTS]": mismatches after it are expected. */
   private lostAtLine = 0;
 
@@ -182,7 +201,8 @@ export class TraceReplayer {
     const out: VmReplay[] = [];
     for (const as of this.spaces.values()) {
       as.findings.sort((a, b) => a.line - b.line || a.findingSeq - b.findingSeq);
-      out.push({ key: as.key, vm: as.vm, asId: as.asId, plan: as.plan, recording: as.builder.finish(), findings: as.findings, counts: as.counts });
+      const recording = new TraceRecording(as.builder.finish(), as.cols, as.plan.vmType === 'tdx' ? as.plan.sharedBit : null);
+      out.push({ key: as.key, vm: as.vm, asId: as.asId, plan: as.plan, recording, findings: as.findings, counts: as.counts });
     }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
@@ -211,14 +231,10 @@ export class TraceReplayer {
     const split = wasLeaf && isPresent && !isLeaf;
     if (write) this.applyChange(as, root, gfn, level, r.old_spte, r.new_spte, split);
 
-    const hook = expectedHook(root, r.old_spte, r.new_spte, level);
-    const args: Record<string, string | number | boolean | bigint> = { as_id: r.as_id, line: r.line, root_by: how };
-    if (gfn !== r.gfn) args.traced_gfn = r.gfn;
-    if (hook) args.expected_hook = hook;
     const lock: LockMode = inFault ? 'read' : root === 'mirror' && wasPresent && !isPresent ? 'write' : 'none';
     const seq = this.push(as, r, ctx, {
       fn: r.event, anchor: 'handle_changed_spte.trace', stack: this.stackFor(inFault === true, wasPresent, wasLeaf, isPresent, isLeaf, r.new_spte),
-      lock, root, gfn, level, old: r.old_spte, nu: r.new_spte, args,
+      lock, root, gfn, level, old: r.old_spte, nu: r.new_spte, rootBy: ROOT_BY.indexOf(how), asId: r.as_id, payload: NO_PAYLOAD,
     });
     if (split) ctx.pendingSplit = { as, root, gfn, level, old: r.old_spte, seq, line: r.line };
     this.report(as, seq, r.line, hits);
@@ -230,14 +246,9 @@ export class TraceReplayer {
     ctx.inFault = true;
     ctx.faultPrivate = plan.vmType === 'tdx' ? bit === null : null;
     ctx.vcpu = r.vcpu;
-    const rawGfn = Number(r.address >> 12n);
-    const args: Record<string, string | number | boolean | bigint> = { line: r.line, address: r.address, error_code: r.error_code };
-    if (r.vcpu !== null) args.vcpu = r.vcpu;
-    if (r.rip !== null) args.rip = r.rip;
-    if (plan.vmType === 'tdx') args.private = ctx.faultPrivate === true;
     this.push(as, r, ctx, {
-      fn: r.event, anchor: null, stack: [], lock: 'none',
-      root: ctx.faultPrivate ? 'mirror' : 'direct', gfn: rawGfn, args,
+      fn: r.event, anchor: null, stack: 0, lock: 'none',
+      root: ctx.faultPrivate ? 'mirror' : 'direct', gfn: Number(r.address >> 12n), payload: { a: r.address, b: r.error_code, c: r.rip ?? 0n },
     });
   }
 
@@ -248,8 +259,8 @@ export class TraceReplayer {
     ctx.inFault = true;
     const root: RootKind | undefined = plan.vmType !== 'tdx' ? 'direct' : ctx.faultPrivate === null ? undefined : ctx.faultPrivate ? 'mirror' : 'direct';
     this.push(as, r, ctx, {
-      fn: r.event, anchor: 'kvm_tdp_mmu_map', stack: [], lock: 'read', root, gfn: tableGfn(plan, root, r.gfn), level: r.level,
-      args: { line: r.line, pfn: r.pfn, goal_level: r.level },
+      fn: r.event, anchor: 'kvm_tdp_mmu_map', stack: 0, lock: 'read', root, gfn: tableGfn(plan, root, r.gfn), level: r.level,
+      payload: { a: r.pfn },
     });
   }
 
@@ -270,9 +281,9 @@ export class TraceReplayer {
       }
     }
     const seq = this.push(as, r, ctx, {
-      fn: r.event, anchor: 'tdp_mmu_map_handle_target_level', stack: ['kvm_tdp_mmu_map'], lock: 'read',
+      fn: r.event, anchor: 'tdp_mmu_map_handle_target_level', stack: STACK_MAP, lock: 'read',
       root: roots.length === 1 ? roots[0] : undefined, gfn: tableGfn(plan, roots.length === 1 ? roots[0] : undefined, r.gfn), level: r.level, nu: r.spte,
-      args: { line: r.line, access: r.access, sptep: r.sptep },
+      payload: { a: r.sptep, b: accessCode(r.access) },
     });
     this.report(as, seq, r.line, hits);
     ctx.inFault = false;
@@ -295,19 +306,18 @@ export class TraceReplayer {
       ctx.pendingSplit = null;
     }
     const seq = this.push(as, r, ctx, {
-      fn: r.event, anchor: 'tdp_mmu_split_huge_page.trace', stack: ['tdp_mmu_split_huge_page'], lock: ctx.inFault ? 'read' : 'none',
+      fn: r.event, anchor: 'tdp_mmu_split_huge_page.trace', stack: STACK_SPLIT_TRACE, lock: ctx.inFault ? 'read' : 'none',
       root: matches ? p.root : undefined, gfn: matches ? p.gfn : r.gfn, level: r.level, old: r.spte,
-      result: ERRNO[r.errno] ?? String(r.errno), args: { line: r.line, errno: r.errno },
+      result: ERRNO[r.errno] ?? String(r.errno), payload: { a: BigInt.asUintN(64, BigInt(r.errno)) },
     });
     this.report(as, seq, r.line, hits);
   }
 
   private mmuPage(vm: string, plan: VmPlan, r: TraceHeader & MmuPage): void {
     const as = this.space(vm, 0, plan);
-    const args: Record<string, string | number | boolean | bigint> = { line: r.line, sp_gfn: r.gfn, sp_level: r.level, role: r.role };
-    if (r.created !== null) args.created = r.created;
     this.push(as, r, this.cpu(r), {
-      fn: r.event, anchor: r.event === 'kvm_mmu_prepare_zap_page' ? 'handle_removed_pt' : null, stack: [], lock: 'none', gfn: r.gfn, level: r.level, args,
+      fn: r.event, anchor: r.event === 'kvm_mmu_prepare_zap_page' ? 'handle_removed_pt' : null, stack: 0, lock: 'none', gfn: r.gfn, level: r.level,
+      payload: { a: BigInt(as.cols.stringId(r.role)), b: r.created === null ? 0n : r.created ? 2n : 1n },
     });
   }
 
@@ -452,43 +462,44 @@ export class TraceReplayer {
     return c;
   }
 
-  /** Kernel frames above the tracepoint, inferred from the kind of change (not traced). */
-  private stackFor(inFault: boolean, wasPresent: boolean, wasLeaf: boolean, isPresent: boolean, isLeaf: boolean, nu: Spte): string[] {
-    if (isFrozen(nu)) return ['handle_removed_pt', 'handle_changed_spte'];
-    if (wasLeaf && isPresent && !isLeaf) return ['tdp_mmu_split_huge_page', 'tdp_mmu_link_sp', 'handle_changed_spte'];
-    if (inFault && !wasPresent && isPresent) {
-      return isLeaf ? ['kvm_tdp_mmu_map', 'tdp_mmu_map_handle_target_level', 'tdp_mmu_set_spte_atomic', 'handle_changed_spte']
-        : ['kvm_tdp_mmu_map', 'tdp_mmu_link_sp', 'tdp_mmu_set_spte_atomic', 'handle_changed_spte'];
-    }
-    return ['handle_changed_spte'];
+  /** Kernel frames above the tracepoint (a STACKS code), inferred from the kind of change. */
+  private stackFor(inFault: boolean, wasPresent: boolean, wasLeaf: boolean, isPresent: boolean, isLeaf: boolean, nu: Spte): StackCode {
+    if (isFrozen(nu)) return STACK_REMOVED_PT;
+    if (wasLeaf && isPresent && !isLeaf) return STACK_SPLIT_LINK;
+    if (inFault && !wasPresent && isPresent) return isLeaf ? STACK_FAULT_LEAF : STACK_FAULT_LINK;
+    return STACK_CHANGED;
   }
 
   private push(as: AddressSpace, r: TraceRecord, ctx: CpuContext, e: {
-    fn: string; anchor: string | null; stack: string[]; lock: LockMode; root?: RootKind; gfn?: number; level?: PgLevel;
-    old?: Spte; nu?: Spte; result?: string; args: Record<string, string | number | boolean | bigint>;
+    fn: string; anchor: string | null; stack: StackCode; lock: LockMode; root?: RootKind; gfn?: number; level?: PgLevel;
+    old?: Spte; nu?: Spte; result?: string; rootBy?: number; asId?: number; payload: Payload;
   }): number {
     const b = as.builder;
     // Steps group consecutive records of one task on one CPU; the step index is the first line.
-    const stepKey = `${r.cpu}:${r.pid}`;
+    const stepKey = r.cpu * 4194304 + r.pid;
     if (stepKey !== as.lastStepKey) {
-      b.beginStep(r.line, `${r.task}-${r.pid} [${String(r.cpu).padStart(3, '0')}]`);
+      let op = this.stepOps.get(stepKey);
+      if (op === undefined || !op.startsWith(r.task)) {
+        op = `${r.task}-${r.pid} [${String(r.cpu).padStart(3, '0')}]`;
+        this.stepOps.set(stepKey, op);
+      }
+      b.beginStep(r.line, op);
       as.lastStepKey = stepKey;
     }
     as.counts.perEvent[r.event] = (as.counts.perEvent[r.event] ?? 0) + 1;
     const seq = b.pushSite(this.site(as, e.fn, e.anchor), {
-      parent: null, stackPrefix: e.stack, lock: e.lock, vcpu: ctx.inFault ? ctx.vcpu : null,
+      parent: null, lock: e.lock, vcpu: ctx.inFault ? ctx.vcpu : null,
       root: e.root, gfn: e.gfn, level: e.level, old_spte: e.old, new_spte: e.nu, result: e.result,
-      args: e.args, time: r.time, cpu: r.cpu, task: r.task,
     });
+    as.cols.set(seq, r.time, r.cpu, r.task, r.line, e.stack, e.rootBy ?? 0, e.asId ?? 0, e.payload);
     return seq;
   }
 
   private site(as: AddressSpace, fn: string, anchor: string | null): number {
-    const key = `${fn}\0${anchor ?? ''}`;
-    let id = as.sites.get(key);
+    let id = as.sites.get(fn);
     if (id === undefined) {
       id = as.builder.site('trace', fn, anchor);
-      as.sites.set(key, id);
+      as.sites.set(fn, id);
     }
     return id;
   }
@@ -503,6 +514,7 @@ export class TraceReplayer {
         kind: 'invariant', fn: h.rule, anchor: h.anchor, parent: seq, lock: 'none', vcpu: null,
         message: h.message, args: { severity: h.severity, line },
       });
+      as.cols.setLine(findingSeq, line);
       as.findings.push({ vm: as.key, seq, findingSeq, line, rule: h.rule, severity: h.severity, message: h.message, anchor: h.anchor });
     }
   }

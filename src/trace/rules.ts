@@ -3,7 +3,10 @@
 // rule cites the kernel check it mirrors; rules that need the reconstructed tables (old_spte
 // mismatch, skipped levels, splits) live in replay.ts.
 import type { PgLevel, ProfileName, RootKind, Spte } from '../sim/types';
-import { PG_LEVEL_2M, PG_LEVEL_4K, is_frozen_spte, is_last_spte, is_mmio_spte, is_shadow_present_pte, spte_to_pfn } from '../sim';
+import * as sim from '../sim';
+
+// Bound once: module exports are property getters after compilation, too slow per record.
+const { PG_LEVEL_2M, PG_LEVEL_4K, is_frozen_spte, is_last_spte, is_mmio_spte, is_shadow_present_pte, spte_to_pfn } = sim;
 
 export type VmType = 'tdx' | 'vmx';
 export type Severity = 'error' | 'warning' | 'info';

@@ -5,6 +5,7 @@
 // parser and the printer side by side, so that parse(format(x)) == x is testable.
 import type { PgLevel, Spte } from '../sim/types';
 import { isPgLevel } from '../sim/levels';
+import { HEX_VALUE, u64 } from './u64';
 
 /** Largest GFN we accept: keeps GFNs exact in a JS number and is far above any real GPA
  *  width (52-bit MAXPHYADDR gives GFNs below 2^40). */
@@ -76,13 +77,16 @@ interface Tracepoint<T extends TraceEventFields> {
 const HEX = '([0-9a-fA-F]+)';
 const INT = '(-?\\d+)';
 
-/** Hex text as printed by %llx (at most 16 digits). */
+/** Hex text as printed by %llx (at most 16 digits; the regex has checked the characters). */
 function hex64(text: string): bigint | null {
-  if (text.length > 16) return null;
-  // Zapped and never-present SPTEs are half of all spte_changed values: skip the BigInt parse.
-  return text === '8000000000000000' ? SHADOW_NONPRESENT : BigInt('0x' + text);
+  const n = text.length;
+  if (n > 16) return null;
+  const mid = n > 8 ? n - 8 : 0;
+  let hi = 0, lo = 0;
+  for (let i = 0; i < mid; i++) hi = hi * 16 + HEX_VALUE[text.charCodeAt(i)];
+  for (let i = mid; i < n; i++) lo = lo * 16 + HEX_VALUE[text.charCodeAt(i)];
+  return u64(hi, lo);
 }
-const SHADOW_NONPRESENT = 1n << 63n;
 
 function gfnOf(text: string): number | null {
   if (text.length > 13) return null;

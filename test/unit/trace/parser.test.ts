@@ -5,6 +5,7 @@ import type { LineResult } from '../../../src/trace/line';
 import { formatTraceLine } from '../../../src/trace/format';
 import type { TraceRecord } from '../../../src/trace/tracepoints';
 import { record } from './arbitraries';
+import { parseRecordBytes } from '../../../src/trace/bytes';
 
 function rec(line: string): TraceRecord {
   const r = parseTraceLine(line, 7);
@@ -173,6 +174,26 @@ describe('trace line parser', () => {
           if (!isRecord(out) && out.kind === 'malformed') assert.ok(out.column >= 1 && out.column <= s.length + 1);
         }
       }), { numRuns: 1000 });
+    });
+
+    it('the byte fast path reads every line it accepts exactly as the text parser, and accepts all well-formed hot events', () => {
+      const HOT = new Set(['kvm_tdp_mmu_spte_changed', 'kvm_mmu_spte_requested', 'kvm_mmu_set_spte', 'kvm_mmu_split_huge_page']);
+      const check = (s: string): void => {
+        const bytes = Buffer.from(s);
+        const fast = parseRecordBytes(bytes, 0, bytes.length, 1);
+        if (fast !== null) assert.deepEqual(fast, parseTraceLine(s, 1), s);
+      };
+      fc.assert(fc.property(record(true, true), fc.boolean(), fc.nat(), fc.nat(), fc.string({ maxLength: 6 }), (r, tc, cut, at, junk) => {
+        const text = formatTraceLine(r, tc ? 'trace-cmd' : 'ftrace');
+        const bytes = Buffer.from(text);
+        const fast = parseRecordBytes(bytes, 0, bytes.length, 1);
+        if (HOT.has(r.event) && /^[\x20-\x7e]*$/.test(r.task)) assert.notEqual(fast, null, `fast path refused ${text}`);
+        check(text);
+        check(text + '\r');
+        check(text.slice(0, cut % (text.length + 1)));
+        const p = at % (text.length + 1);
+        check(text.slice(0, p) + junk + text.slice(p));
+      }), { numRuns: 2000 });
     });
 
     it('stays linear on pathological input (no regex backtracking blow-up)', () => {
