@@ -100,21 +100,27 @@ export function signatures(rec: Recording, signal?: AbortSignal): SignatureEvent
   return out;
 }
 
-/** Myers diff of two signature sequences. */
+/** Myers diff of two signature sequences. 'same' runs hold the before side's events. */
 export function diffSignatures(before: SignatureEvent[], after: SignatureEvent[]): RecordingDiff {
   const changes = diffArrays(before, after, { comparator: (a, b) => a.text === b.text });
-  const ops: DiffOp[] = changes.map((c) => ({ op: c.added ? 'added' : c.removed ? 'removed' : 'same', events: c.value }));
-  const firstChange = ops.findIndex((o) => o.op !== 'same');
-  if (firstChange < 0) return { ops, firstDiff: null };
-  // The first differing event on each side: inside the change, or the next event of that side.
-  const sideAfter = (from: number, side: 'removed' | 'added'): SignatureEvent | undefined => {
-    for (let i = from; i < ops.length; i++) if (ops[i].op === side || ops[i].op === 'same') return ops[i].events[0];
-    return undefined;
-  };
-  const b = sideAfter(firstChange, 'removed');
-  const a = sideAfter(firstChange, 'added');
-  const step = ops[firstChange].events[0].step;
-  return { ops, firstDiff: { before: b?.seq ?? null, after: a?.seq ?? null, step } };
+  const ops: DiffOp[] = [];
+  let bi = 0;
+  let ai = 0;
+  let firstDiff: RecordingDiff['firstDiff'] = null;
+  for (const c of changes) {
+    const n = c.count ?? c.value.length;
+    if (!c.added && !c.removed) {
+      ops.push({ op: 'same', events: before.slice(bi, bi + n) });
+      bi += n;
+      ai += n;
+      continue;
+    }
+    // The first differing event on each side: inside this change, or the next one of that side.
+    firstDiff ??= { before: before[bi]?.seq ?? null, after: after[ai]?.seq ?? null, step: (c.removed ? before[bi] : after[ai]).step };
+    if (c.removed) { ops.push({ op: 'removed', events: before.slice(bi, bi + n) }); bi += n; }
+    else { ops.push({ op: 'added', events: after.slice(ai, ai + n) }); ai += n; }
+  }
+  return { ops, firstDiff };
 }
 
 /**
