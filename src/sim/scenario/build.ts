@@ -12,7 +12,10 @@ import { hex, parseLevel, parseMappedLevel, parseSize, parseUint } from './value
 import type { Parsed } from './values';
 import type { Plain } from './yaml-source';
 import { pointerChild } from './yaml-source';
-import { profileLimits } from './profile-limits';
+import { effectiveProfile } from './profile';
+import { editDistance, nearest } from './suggest';
+import { ANCHORS } from '../anchors';
+import { SEAMCALLS } from '../tdx-module';
 
 type Obj = { [key: string]: Plain };
 
@@ -44,16 +47,20 @@ export function buildScenario(input: BuildInput): Scenario | undefined {
   if (broken('/profile') || broken('/vm') || !Array.isArray(doc.steps)) return undefined;
   const profile = input.profile ?? (doc.profile as ProfileName);
   const profileNote = input.profile && input.profile !== doc.profile ? ` (given by --profile; the file says '${String(doc.profile)}')` : '';
-  const limits = profileLimits(profile);
 
   const vm = buildVm(doc.vm as Obj, report);
   if (!vm) return undefined;
-  if (vm.type === 'tdx' && !limits.tdx) {
+  if (vm.type === 'tdx' && !effectiveProfile({ profile }).tdx) {
     report('/vm/type', `profile '${profile}'${profileNote} predates TDX support (no mirror roots): a tdx VM needs mainline or hugepage-rfc-v2`);
     return undefined;
   }
+  if (broken('/what_if')) return undefined;
+  // A bad what_if is reported; the steps are still checked (against the named profile).
+  const what_if = buildWhatIf(doc.what_if as Obj | undefined, vm, report) ?? undefined;
+  const limits = effectiveProfile({ profile, what_if });
+  const whatIfNote = what_if?.private_max_level !== undefined ? ' with what_if' : '';
 
-  const ctx: Ctx = { vm, profile, profileNote, privateMax: limits.privateMaxLevel, report };
+  const ctx: Ctx = { vm, profile, profileNote: profileNote + whatIfNote, privateMax: limits.privateMaxLevel, report };
   const steps: ScenarioStep[] = [];
   let teardownAt: number | undefined;
   (doc.steps as Obj[]).forEach((item, i) => {
@@ -75,7 +82,20 @@ export function buildScenario(input: BuildInput): Scenario | undefined {
     profile,
     vm,
     steps,
+    ...(what_if ? { what_if } : {}),
   };
+}
+
+/** `what_if`: undefined when absent, null (reported) when unusable. */
+function buildWhatIf(o: Obj | undefined, vm: VmConfig, report: Report): Scenario['what_if'] | null | undefined {
+  if (o === undefined) return undefined;
+  const level = parseLevel(o.private_max_level);
+  if (!level.ok) { report('/what_if/private_max_level', `'private_max_level': ${level.message}`); return null; }
+  if (vm.type !== 'tdx') {
+    report('/what_if', `what_if.private_max_level is about private memory: it needs a tdx VM`, true);
+    return null;
+  }
+  return { private_max_level: level.value };
 }
 
 interface Ctx {
@@ -256,6 +276,8 @@ function buildExpect(o: Obj, at: string, ctx: Ctx): ExpectStep | undefined {
   if (o.calls !== undefined) {
     const calls: Record<string, number> = {};
     for (const [name, v] of Object.entries(o.calls as Obj)) {
+      const typo = misspeltEventName(name);
+      if (typo) { ctx.report(pointerChild(pointerChild(at, 'calls'), name), `'${name}' is not a name the simulator records: did you mean ${typo}?`, true); good = false; continue; }
       const n = parseUint(v);
       if (n.ok) calls[name] = n.value;
       else { ctx.report(pointerChild(pointerChild(at, 'calls'), name), `'${name}': ${n.message}`); good = false; }
@@ -286,4 +308,19 @@ function buildExpect(o: Obj, at: string, ctx: Ctx): ExpectStep | undefined {
     step.mapped = mapped;
   }
   return good ? step : undefined;
+}
+
+/** Names events are recorded under that the anchor table and the TDX model know of. The list is
+ *  not exhaustive (the model records a few helpers without anchors), so only a near miss of a
+ *  known name is refused: an expectation on a typo would silently count zero. */
+let knownNames: string[] | undefined;
+function misspeltEventName(name: string): string | undefined {
+  knownNames ??= [...new Set([
+    ...ANCHORS.map((a) => a.fn),
+    ...ANCHORS.flatMap((a) => (a.pattern.kind === 'call' ? [a.pattern.callee] : [])),
+    ...SEAMCALLS, 'KVM_BUG_ON', 'BUG', 'WARN_ON', 'WARN_ON_ONCE',
+  ])];
+  if (knownNames.includes(name)) return undefined;
+  const guess = nearest(name, knownNames);
+  return guess !== undefined && editDistance(name, guess) <= 2 ? guess : undefined;
 }

@@ -4,3 +4,4 @@ export type { LoadOptions } from './load';
 export { ScenarioError, formatIssue } from './errors';
 export type { ScenarioIssue } from './errors';
 export { SCENARIO_SCHEMA, checkSchema } from './schema';
+export { effectiveProfile, describeWhatIf } from './profile';

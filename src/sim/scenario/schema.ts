@@ -4,6 +4,7 @@ import Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import schemaJson from '../../../schemas/tdpsim.schema.json';
 import type { Plain } from './yaml-source';
+import { nearest } from './suggest';
 
 export const SCENARIO_SCHEMA = schemaJson as unknown as JsonSchema;
 
@@ -86,12 +87,14 @@ function describeErrors(errors: ErrorObject[]): SchemaProblem[] {
         break;
       }
       case 'enum': {
-        const choices = (parent?.enum ?? []).map(String).join(', ');
         const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName;
+        const given = propertyName ?? e.data;
+        const what = parent?.title ?? (propertyName !== undefined ? 'name' : `value for '${name}'`);
+        const message = `unknown ${what} ${show(given)} (${expected(given, parent?.enum ?? [], what)})`;
         if (propertyName !== undefined) {
-          put(`${pointer}/${propertyName}#key`, 1, { pointer: childPointer(pointer, propertyName), onKey: true, message: `unknown ${parent?.title ?? 'name'} '${propertyName}' (expected one of: ${choices})` });
+          put(`${pointer}/${propertyName}#key`, 1, { pointer: childPointer(pointer, propertyName), onKey: true, message });
         } else {
-          put(pointer, 1, { pointer, onKey: false, message: `unknown ${parent?.title ?? `value for '${name}'`} ${show(e.data)} (expected one of: ${choices})` });
+          put(pointer, 1, { pointer, onKey: false, message });
         }
         break;
       }
@@ -134,6 +137,13 @@ function describeErrors(errors: ErrorObject[]): SchemaProblem[] {
     }
   }
   return [...best.values()].map((b) => b.problem);
+}
+
+/** The allowed values, or for long lists the likely one (the editor completes the rest). */
+function expected(given: unknown, choices: readonly unknown[], what: string): string {
+  if (choices.length <= 8) return `expected one of: ${choices.map(String).join(', ')}`;
+  const guess = typeof given === 'string' ? nearest(given, choices.map(String)) : undefined;
+  return `${guess ? `did you mean ${guess}? ` : ''}one of ${choices.length} known ${what} names; see schemas/tdpsim.schema.json`;
 }
 
 function childPointer(pointer: string, key: string): string {

@@ -1,5 +1,7 @@
 import { strict as assert } from 'assert';
-import { loadScenario, loadScenarioFile, ScenarioError } from '../../../src/sim/scenario';
+import { loadScenario, loadScenarioFile, ScenarioError, effectiveProfile } from '../../../src/sim/scenario';
+import { PROFILES } from '../../../src/sim';
+import { nearest } from '../../../src/sim/scenario/suggest';
 
 const ISSUE_EXAMPLE = `name: split a private 2M mapping under write mmu_lock
 profile: hugepage-rfc-v2          # pre-tdx | mainline | hugepage-rfc-v2
@@ -118,6 +120,23 @@ describe('scenario loader', () => {
   it('treats a key named __proto__ as an unknown key, not as a prototype', () => {
     assert.deepEqual(errorsOf(head() + '  - fault: { gfn: 1, __proto__: { private: false } }\n'),
       ["5:22: unknown key '__proto__' in fault step (expected one of: gfn, private, write, max_level, vcpu)"]);
+  });
+
+  it('what_if.private_max_level gives a what-if variant of the profile and lifts the loader\'s cap', () => {
+    const text = `${head('{ type: tdx, memory: 64M }', 'mainline').replace('steps:', 'what_if: { private_max_level: 2M }\nsteps:')}  - fault: { gfn: 0x200, max_level: 2M }\n`;
+    const s = loadScenario(text, 'f');
+    assert.deepEqual(s.what_if, { private_max_level: 2 });
+    assert.deepEqual(effectiveProfile(s), { ...PROFILES.mainline, privateMaxLevel: 2 });
+    assert.equal(effectiveProfile({ profile: 'mainline' }), PROFILES.mainline);
+    assert.equal(loadScenario(head() + '  - teardown:\n', 'f').what_if, undefined);
+  });
+
+  it('suggests the meant name for misspelt enum values and event names', () => {
+    assert.equal(nearest('TDX_BUSY', Object.keys({ TDX_SUCCESS: 0, TDX_OPERAND_BUSY: 0, TDX_PREVIOUS_TLB_EPOCH_BUSY: 0 })), 'TDX_OPERAND_BUSY');
+    assert.equal(nearest('split_external_sptt', ['split_external_spt', 'link_external_spt']), 'split_external_spt');
+    assert.equal(nearest('zzz', ['split_external_spt', 'link_external_spt']), undefined);
+    assert.deepEqual(errorsOf(head() + '  - expect: { calls: { TDH.MEM.PAGE.DEMOT: 1, tdp_mmu_set_spte: 1, my_helper: 0 } }\n'),
+      ["5:24: 'TDH.MEM.PAGE.DEMOT' is not a name the simulator records: did you mean TDH.MEM.PAGE.DEMOTE?"]);
   });
 
   it('reports an unreadable file as a ScenarioError naming it', () => {

@@ -8,6 +8,7 @@ import Ajv from 'ajv';
 import fc from 'fast-check';
 import { parse, stringify } from 'yaml';
 import { loadScenario, ScenarioError } from '../../../src/sim/scenario';
+import { PROFILE_NAMES, SEAMCALLS, TDX_STATUS } from '../../../src/sim';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const SCHEMA_PATH = join(ROOT, 'schemas', 'tdpsim.schema.json');
@@ -56,6 +57,14 @@ describe('scenario JSON schema', () => {
         assert.ok(def?.description, `${n.$ref} has no description`);
       }
     });
+  });
+
+  it('names exactly the profiles, SEAMCALLs and TDX statuses the simulator knows', () => {
+    const d = schema.definitions;
+    assert.deepEqual(d.profile.enum, [...PROFILE_NAMES]);
+    assert.deepEqual(d.seamcall.enum, [...SEAMCALLS]);
+    assert.deepEqual(d.tdx_status.enum, Object.keys(TDX_STATUS));
+    assert.deepEqual(d.tdx_error.enum, Object.keys(TDX_STATUS).filter((n) => n !== 'TDX_SUCCESS'));
   });
 
   it('closes every mapping: additionalProperties is false wherever properties are listed', () => {
