@@ -143,7 +143,7 @@ const review: CliCommand = {
     if (o.scenarios) {
       const dir = path.resolve(io.cwd, o.scenarios);
       try {
-        scenarios.push(...scenarioFiles(dir));
+        for (const f of scenarioFiles(dir)) if (!scenarios.includes(f)) scenarios.push(f);
       } catch (e) {
         throw new UsageError(`${o.scenarios}: cannot list scenarios: ${(e as Error).message}`);
       }
