@@ -6,6 +6,7 @@ import * as path from 'path';
 import { ANCHORS, type Anchor } from '../sim/anchors';
 import type { Recording, SimEvent } from '../sim/types';
 import { compile, format, truthy, type Compiled } from './expr';
+import { displayValue } from './variables';
 import { anchorsInFile, type AnchorLocator, type PlacedAnchor } from './locator';
 import { describeEntry, eventEnv, FUNCTIONS, knownNames, type EntryRef, type ValueContext } from './values';
 
@@ -247,10 +248,10 @@ export class BreakpointSet {
       return { error: `line ${line} is not inside a function the simulator models; modelled here: ${list}${fnDefs.length > 8 ? ', ...' : ''}` };
     }
     const fn = enclosing.anchor.fn;
-    // Lines that carry a decision point of fn: the signature line of the function itself, and
-    // every line of the other anchors' constructs (a call may span lines).
-    const carries = (p: PlacedAnchor, l: number): boolean => p.anchor.pattern.kind === 'function'
-      ? p.location.startLine === l : p.location.startLine <= l && l <= p.location.endLine;
+    // A line carries a decision point when the anchor's construct starts there: the function's
+    // first line, a call, a KVM_BUG_ON, an `if` condition (not the whole then-branch, whose own
+    // lines are decision points of their own or nothing).
+    const carries = (p: PlacedAnchor, l: number): boolean => p.location.startLine === l;
     const inFn = placed.filter((p) => p.anchor.fn === fn);
     let at = line;
     let note: string | undefined;
@@ -387,7 +388,7 @@ export class BreakpointSet {
     const env = eventEnv(this.ctx, e, e.seq, this.argNames());
     return parts.map((p) => {
       if (typeof p === 'string') return p;
-      try { return format(p.evaluate(env)); } catch (err) { return `<${(err as Error).message}>`; }
+      try { return displayValue(p.source.trim(), p.evaluate(env)); } catch (err) { return `<${(err as Error).message}>`; }
     }).join('');
   }
 

@@ -6,7 +6,7 @@
 import * as path from 'path';
 import {
   Breakpoint, BreakpointEvent, InitializedEvent, LoggingDebugSession, OutputEvent, Scope as DapScope,
-  Source, StackFrame, StoppedEvent, TerminatedEvent, Thread, Event, Handles,
+  Source, StackFrame, StoppedEvent, TerminatedEvent, Thread, Event, Handles, Response,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProfileName, Recording, SimEvent } from '../sim/types';
@@ -14,10 +14,10 @@ import { PROFILE_NAMES } from '../sim/types';
 import { runTo, seek, step, stepOut, stepOver, type Direction } from '../sim/navigate';
 import { TDP_POSITION_EVENT, TDP_SEEK_REQUEST, type TdpPositionBody } from './bridge';
 import { BreakpointSet, EXCEPTION_FILTERS, type BreakpointStatus, type Hit } from './breakpoints';
-import { compile } from './expr';
+import { compile, Fields, type Env } from './expr';
 import { framesOf, listingText, symbolicListing, type Frame } from './frames';
 import { noTreeLocator, type AnchorLocator } from './locator';
-import { entryKey, eventEnv, parseEntryKey, type ValueContext, type VmType } from './values';
+import { entryKey, eventEnv, parseEntryKey, type EntryRef, type ValueContext, type VmType } from './values';
 import { scopesOf, valueNode, type VarNode } from './variables';
 
 /** Launch attributes (package.json contributes.debuggers[tdp-mmu-sim]). */
@@ -93,6 +93,29 @@ export class TdpDebugSession extends LoggingDebugSession {
 
   // ---- lifecycle ------------------------------------------------------------------------------------
 
+  /** A request that throws gets an error response instead of taking the adapter (and, inline,
+   *  a corner of the extension host) down. The async handlers catch their own errors (guard). */
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    try {
+      super.dispatchRequest(request);
+    } catch (e) {
+      this.internalError(new Response(request), request.command, e);
+    }
+  }
+
+  private internalError(response: DebugProtocol.Response, command: string, e: unknown): void {
+    this.sendErrorResponse(response, { id: 1099, format: `${command}: internal error: ${e instanceof Error ? e.message : String(e)}`, showUser: true });
+  }
+
+  /** Runs an async request handler, answering with an error if it throws. */
+  private async guard(response: DebugProtocol.Response, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (e) {
+      this.internalError(response, response.command, e);
+    }
+  }
+
   protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
     response.body = {
       supportsConfigurationDoneRequest: true,
@@ -119,7 +142,11 @@ export class TdpDebugSession extends LoggingDebugSession {
     this.configurationDone();
   }
 
-  protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArguments): Promise<void> {
+  protected override launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArguments): Promise<void> {
+    return this.guard(response, () => this.launch(response, args));
+  }
+
+  private async launch(response: DebugProtocol.LaunchResponse, args: LaunchArguments): Promise<void> {
     try {
       await this.load(args);
     } catch (e) {
@@ -134,8 +161,12 @@ export class TdpDebugSession extends LoggingDebugSession {
     this.begin(args.stopOnEntry === true);
   }
 
-  protected override async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
-    const launch = (args.arguments as LaunchArguments | undefined) ?? this.launchArgs;
+  protected override restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
+    return this.guard(response, () => this.restart(response, args));
+  }
+
+  private async restart(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments | undefined): Promise<void> {
+    const launch = (args?.arguments as LaunchArguments | undefined) ?? this.launchArgs;
     if (!launch) { this.sendErrorResponse(response, { id: 1002, format: 'restart before launch' }); return; }
     this.pauseRequested = this.running;
     try {
@@ -216,7 +247,11 @@ export class TdpDebugSession extends LoggingDebugSession {
 
   // ---- configuration requests ---------------------------------------------------------------------
 
-  protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
+    return this.guard(response, () => this.setBreakpoints(response, args));
+  }
+
+  private async setBreakpoints(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
     const file = args.source.path;
     if (!this.bps || !file) {
       response.body = { breakpoints: (args.breakpoints ?? []).map((b) => ({ verified: false, line: b.line, message: file ? 'not launched yet' : 'breakpoints need a file on disk' })) };
@@ -254,15 +289,15 @@ export class TdpDebugSession extends LoggingDebugSession {
   protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
     const none = (why: string): void => { response.body = { dataId: null, description: why }; this.sendResponse(response); };
     if (!this.ctx) return none('not launched yet');
-    let entry;
+    let entry: EntryRef | undefined;
     if (args.variablesReference !== undefined && args.variablesReference !== 0) {
       const rows = this.vars.get(args.variablesReference)?.() ?? [];
       entry = rows.find((r) => r.name === args.name)?.entry;
     } else {
       // `name` is an expression, e.g. spte(mirror, 0x200, 2) or new_spte.
       try {
-        const v = compile(args.name).evaluate(this.envFor(args.frameId));
-        entry = (v as { entry?: unknown } | null)?.entry as ReturnType<typeof parseEntryKey> | undefined;
+        const v = compile(args.name).evaluate(this.envFor(args.frameId, { absentEntries: true }));
+        entry = v instanceof Fields && 'entry' in v ? (v as Fields & { entry?: EntryRef }).entry : undefined;
       } catch (e) {
         return none((e as Error).message);
       }
@@ -502,10 +537,10 @@ export class TdpDebugSession extends LoggingDebugSession {
   }
 
   /** The expression environment of a frame: its call event's values, the stopped state. */
-  private envFor(frameId: number | undefined) {
+  private envFor(frameId: number | undefined, opts?: { absentEntries?: boolean }): Env {
     const frame = frameId ? this.frames[frameId - 1] : this.frames[0];
     const ev: SimEvent = frame?.event ?? this.rec!.event(this.pos);
-    return eventEnv(this.ctx!, ev, this.pos, this.bps!.expressionNames());
+    return eventEnv(this.ctx!, ev, this.pos, this.bps!.expressionNames(), opts);
   }
 
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {

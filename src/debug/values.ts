@@ -221,7 +221,15 @@ function arity(args: Value[], min: number, max: number, fn: string): void {
  * The environment for expressions at event `ev` (the innermost event, or the caller's call event
  * for an outer stack frame; `seq` picks the simulated state, always the stopped position).
  */
-export function eventEnv(ctx: ValueContext, ev: SimEvent, seq: number, argNames: ReadonlySet<string>): Env {
+/** An entry named by spte()/sept() that does not exist (yet): only for choosing a data
+ *  breakpoint, which may well watch an entry before it is first written. */
+export class AbsentEntry extends Fields {
+  constructor(readonly entry: EntryRef) {
+    super(new Map(), null, `no ${describeEntry(entry)} yet`);
+  }
+}
+
+export function eventEnv(ctx: ValueContext, ev: SimEvent, seq: number, argNames: ReadonlySet<string>, opts: { absentEntries?: boolean } = {}): Env {
   const state = ctx.rec.stateAt(seq);
   const values = eventValues(ctx, ev, seq);
   const session = sessionValues(ctx, ev, state);
@@ -249,8 +257,11 @@ export function eventEnv(ctx: ValueContext, ev: SimEvent, seq: number, argNames:
           if (fn === 'spte') arity(args, 2, 3, fn); else arity(args, 1, 2, fn);
           const table: TableName = fn === 'sept' ? 'sept' : argTable(args[0]);
           const rest = fn === 'sept' ? args : args.slice(1);
-          const e = lookupEntry(state, table, argGfn(rest[0]), rest[1] === undefined ? undefined : argLevel(rest[1]));
-          return e ? tableEntryValue(table, e.gfn, e.level, e.spte, ctx.vm) : null;
+          const gfn = argGfn(rest[0]);
+          const level = rest[1] === undefined ? undefined : argLevel(rest[1]);
+          const e = lookupEntry(state, table, gfn, level);
+          if (e) return tableEntryValue(table, e.gfn, e.level, e.spte, ctx.vm);
+          return opts.absentEntries && level !== undefined ? new AbsentEntry({ table, gfn: gfnRoundForLevel(gfn, level), level }) : null;
         }
       }
       throw new ExprError(`unknown function '${fn}' (known: ${Object.keys(FUNCTIONS).join(', ')})`, 1);

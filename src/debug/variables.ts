@@ -30,6 +30,12 @@ const LOCAL_NAMES = new Set(['root', 'is_mirror', 'ret', 'status']);
 /** Ints the kernel prints in decimal (%d): everything else (gfn, SPTEs, pfns) is hex. */
 const DECIMAL = new Set(['level', 'as_id', 'vcpu', 'seq', 'step', 'nr_pages', 'errno']);
 
+/** How a named value reads: like the kernel prints it (levels and ids in decimal, the rest hex). */
+export function displayValue(name: string, v: Value): string {
+  if (typeof v === 'bigint' && DECIMAL.has(name)) return name === 'level' && isPgLevel(Number(v)) ? `${v} (${levelName(Number(v) as PgLevel)})` : String(v);
+  return format(v);
+}
+
 /** A value as a row; structured values expand into their decoded fields. */
 export function valueNode(name: string, v: Value, evaluateName?: string): VarNode {
   if (v instanceof SpteFields) return spteNode(name, v, evaluateName);
@@ -53,10 +59,7 @@ export function valueNode(name: string, v: Value, evaluateName?: string): VarNod
       children: () => [...v.fields].map(([k, x]) => valueNode(k, x, evaluateName && `${evaluateName}.${k}`)),
     };
   }
-  if (typeof v === 'bigint' && DECIMAL.has(name)) {
-    return { name, value: name === 'level' && isPgLevel(Number(v)) ? `${v} (${levelName(Number(v) as PgLevel)})` : String(v), evaluateName, type: 'int' };
-  }
-  return { name, value: format(v), evaluateName, type: typeof v === 'bigint' ? 'u64' : typeof v === 'boolean' ? 'bool' : undefined };
+  return { name, value: displayValue(name, v), evaluateName, type: typeof v === 'bigint' ? (DECIMAL.has(name) ? 'int' : 'u64') : typeof v === 'boolean' ? 'bool' : undefined };
 }
 
 function spteNode(name: string, v: SpteFields, evaluateName?: string): VarNode {

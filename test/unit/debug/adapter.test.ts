@@ -1,0 +1,316 @@
+// The debug adapter over DAP (in-process, a real DAP client), on real simulations of shipped
+// scenarios and the fixture kernel trees. Expected stops are computed independently: by scanning
+// the simulated recording's events and by searching the fixture C text for the lines.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { defaultSessionDeps } from '../../../src/debug/launch';
+import { loadScenarioFile } from '../../../src/sim/scenario';
+import { simulate } from '../../../src/sim/simulate';
+import { is_last_spte, is_shadow_present_pte } from '../../../src/sim/spte';
+import type { ProfileName, Recording, SimEvent } from '../../../src/sim/types';
+import { launchWith, scopeVars, startAdapter, stopAfter, topFrame, type Adapter } from './harness';
+
+const REPO = path.resolve(__dirname, '../../..');
+const SPLIT = path.join(REPO, 'scenarios/split-private-2m-rfc.tdpsim.yaml');
+const tree = (profile: string): string => path.join(REPO, 'test/fixtures/kernel', profile);
+const tdpMmuC = (profile: string): string => path.join(tree(profile), 'arch/x86/kvm/mmu/tdp_mmu.c');
+
+/** The recording the adapter will debug, simulated here too, for the expected answers. */
+function simulated(file: string, profile?: ProfileName): Recording {
+  return simulate(loadScenarioFile(file, { profile }), {});
+}
+function events(rec: Recording): SimEvent[] {
+  return Array.from({ length: rec.length }, (_, s) => rec.event(s));
+}
+
+/** 1-based line of the first line matching `re` inside the C function `fn` of `file`. */
+function lineIn(file: string, fn: string, re: RegExp): number {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const start = lines.findIndex((l) => new RegExp(`^[a-z_].*\\b${fn}\\(`).test(l) && !l.trimEnd().endsWith(';'));
+  assert.ok(start >= 0, `${fn} not defined in ${file}`);
+  for (let i = start; i < lines.length && !/^}/.test(lines[i]); i++) if (re.test(lines[i])) return i + 1;
+  assert.fail(`${re} not found in ${fn}`);
+}
+function yamlLine(file: string, re: RegExp): number {
+  return fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => re.test(l)) + 1;
+}
+
+async function evaluate(a: Adapter, expression: string, frameId = 1): Promise<string> {
+  return (await a.dc.evaluateRequest({ expression, frameId, context: 'watch' })).body.result;
+}
+async function seqNow(a: Adapter): Promise<number> {
+  return Number(await evaluate(a, 'seq'));
+}
+
+describe('debug adapter over DAP', function () {
+  this.timeout(30000);
+  let a: Adapter;
+  beforeEach(async () => { a = await startAdapter(defaultSessionDeps({ env: {} })); });
+  afterEach(async () => { await a.close(); });
+
+  it('launches a scenario and stops on entry at its first step', async () => {
+    const st = await launchWith(a.dc, { scenario: SPLIT, kernelTree: tree('hugepage-rfc-v2'), stopOnEntry: true });
+    assert.equal(st.body.reason, 'entry');
+    const threads = await a.dc.threadsRequest();
+    assert.equal(threads.body.threads.length, 1);
+    const top = await topFrame(a.dc);
+    assert.equal(top.name, 'step 0: fault');
+    assert.equal(top.source?.path, SPLIT);
+    assert.equal(top.line, yamlLine(SPLIT, /- fault:/));
+  });
+
+  it('stops at a tdp_mmu.c line breakpoint with the kernel call stack at fixture lines', async () => {
+    const file = tdpMmuC('hugepage-rfc-v2');
+    const callLine = lineIn(file, 'tdp_mmu_set_spte', /split_external_spt\(/);
+    let bps: DebugProtocol.Breakpoint[] = [];
+    const st = await launchWith(a.dc, { scenario: SPLIT, kernelTree: tree('hugepage-rfc-v2') }, async () => {
+      bps = (await a.dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [{ line: callLine }] })).body.breakpoints;
+    });
+    assert.deepEqual([bps[0].verified, bps[0].line], [true, callLine]);
+    assert.equal(st.body.reason, 'breakpoint');
+    assert.deepEqual(st.body.hitBreakpointIds, [bps[0].id]);
+    const frames = (await a.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+    assert.deepEqual(frames.map((f) => f.name).slice(0, 6),
+      ['split_external_spt', 'tdp_mmu_set_spte', 'tdp_mmu_iter_set_spte', 'tdp_mmu_link_sp', 'tdp_mmu_split_huge_page', 'tdp_mmu_split_huge_pages_root']);
+    // The callee is entered at the caller's line: the caller's frame is the one to show.
+    assert.equal(frames[0].presentationHint, 'subtle');
+    assert.equal(frames[0].line, lineIn(file, 'split_external_spt', /split_external_spt\(/));
+    assert.deepEqual([frames[1].source?.path, frames[1].line], [file, callLine]);
+    assert.equal(frames[2].line, lineIn(file, 'tdp_mmu_iter_set_spte', /tdp_mmu_iter_set_spte\(/));
+    assert.equal(frames[frames.length - 1].name, 'step 1: split');
+    assert.equal(frames[frames.length - 1].line, yamlLine(SPLIT, /- split:/));
+  });
+
+  it('moves a breakpoint on an unsimulated line to the nearest decision point, and explains the rest', async () => {
+    const file = tdpMmuC('hugepage-rfc-v2');
+    const fnLine = lineIn(file, 'tdp_mmu_set_spte', /tdp_mmu_set_spte\(/);
+    const hcs = lineIn(file, 'tdp_mmu_set_spte', /handle_changed_spte\(/);
+    const blank = hcs + 1;
+    assert.equal(fs.readFileSync(file, 'utf8').split('\n')[blank - 1].trim(), '', 'the fixture has a blank line right after the handle_changed_spte() call');
+    await launchWith(a.dc, { scenario: SPLIT, kernelTree: tree('hugepage-rfc-v2'), stopOnEntry: true });
+    const r = await a.dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [{ line: blank }, { line: 1 }, { line: fnLine }] });
+    const [moved, outside, entry] = r.body.breakpoints;
+    assert.deepEqual([moved.verified, moved.line], [true, hcs]);
+    assert.equal(moved.message, `moved from line ${blank}: nothing is simulated there; nearest decision point in tdp_mmu_set_spte(): bookkeeping for the change (exclusive)`);
+    assert.deepEqual([outside.verified, outside.message?.startsWith('line 1 is not inside a function the simulator models')], [false, true]);
+    assert.deepEqual([entry.verified, entry.line], [true, fnLine]);
+    // The function's first line stops on the call of tdp_mmu_set_spte itself.
+    const st = await stopAfter(a.dc, () => a.dc.continueRequest({ threadId: 1 }));
+    assert.equal(st.body.reason, 'breakpoint');
+    assert.equal((await topFrame(a.dc)).name, 'tdp_mmu_set_spte');
+    assert.equal((await topFrame(a.dc)).line, fnLine);
+  });
+
+  it('without a kernel tree, frames are symbolic listings and kernel lines cannot be verified', async () => {
+    await launchWith(a.dc, { scenario: SPLIT, stopOnEntry: true }, async () => {
+      await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'tdp_mmu_set_spte' }] });
+    });
+    await stopAfter(a.dc, () => a.dc.continueRequest({ threadId: 1 }));
+    const top = await topFrame(a.dc);
+    assert.equal(top.name, 'tdp_mmu_set_spte');
+    assert.equal(top.source?.path, undefined);
+    assert.equal(top.source?.name, 'tdp_mmu.c (not in this tree)');
+    const src = await a.dc.sourceRequest({ sourceReference: top.source!.sourceReference!, source: top.source });
+    const listing = src.body.content.split('\n');
+    assert.match(listing[top.line - 1], /^tdp_mmu_set_spte: set an SPTE under write mmu_lock/);
+    assert.ok(listing.some((l) => l.startsWith('tdp_mmu_set_spte.split_external_spt: ')));
+  });
+
+  it('function breakpoints by kernel, hook and SEAMCALL name; unknown names are refused', async () => {
+    const rec = simulated(SPLIT);
+    let bps: DebugProtocol.Breakpoint[] = [];
+    const st = await launchWith(a.dc, { scenario: SPLIT }, async () => {
+      bps = (await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'TDH.MEM.PAGE.DEMOTE' }, { name: 'tdp_mmu_set_spte_atomik' }] })).body.breakpoints;
+    });
+    assert.equal(bps[0].verified, true);
+    assert.equal(bps[1].verified, false);
+    assert.match(bps[1].message!, /'tdp_mmu_set_spte_atomik' is not a function, hook or SEAMCALL the simulator models \(did you mean .*tdp_mmu_set_spte_atomic/);
+    assert.equal(st.body.reason, 'function breakpoint');
+    const demote = events(rec).find((e) => e.fn === 'TDH.MEM.PAGE.DEMOTE')!;
+    assert.equal(await seqNow(a), demote.seq);
+    assert.equal(await evaluate(a, 'ret'), JSON.stringify(demote.result));
+  });
+
+  it('conditional and hit-count breakpoints stop where the simulated values say', async () => {
+    const evs = events(simulated(SPLIT));
+    const firstL2 = evs.find((e) => e.fn === 'handle_changed_spte' && e.gfn === 0x200 && e.level === 2)!;
+    const third = evs.filter((e) => e.fn === 'handle_changed_spte')[2];
+    await launchWith(a.dc, { scenario: SPLIT }, async () => {
+      await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'handle_changed_spte', condition: 'gfn == 0x200 && level == 2 && is_mirror' }] });
+    });
+    assert.equal(await seqNow(a), firstL2.seq);
+    const args = await scopeVars(a.dc, 1, 'Arguments');
+    assert.equal(args.get('level')!.value, '2 (2M)');
+    await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'handle_changed_spte', hitCondition: '== 3' }] });
+    const back = await stopAfter(a.dc, () => a.dc.reverseContinueRequest({ threadId: 1 }));
+    if (third.seq < firstL2.seq) assert.equal(await seqNow(a), third.seq);
+    else assert.equal(back.body.reason, 'start');
+    await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'handle_changed_spte', condition: 'nope == 1' }] }).then((r) => {
+      assert.equal(r.body.breakpoints[0].verified, false);
+      assert.equal(r.body.breakpoints[0].message, "condition: unknown name 'nope'");
+    });
+  });
+
+  it('a data breakpoint on a mirror SPTE stops at every event that writes it ("who wrote this SPTE?")', async () => {
+    const writers = events(simulated(SPLIT)).filter((e) => (e.writes ?? []).some((w) => w.table === 'mirror' && w.gfn === 0x200 && w.level === 2 && w.old !== w.new));
+    assert.ok(writers.length >= 2, 'the scenario maps then splits gfn 0x200');
+    await launchWith(a.dc, { scenario: SPLIT, stopOnEntry: true });
+    const info = await a.dc.dataBreakpointInfoRequest({ name: 'spte(mirror, 0x200, 2)' });
+    assert.equal(info.body.dataId, 'mirror:0x200:2');
+    const set = await a.dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId! }] });
+    assert.equal(set.body.breakpoints[0].verified, true);
+    for (const w of writers) {
+      const st = await stopAfter(a.dc, () => a.dc.continueRequest({ threadId: 1 }));
+      assert.equal(st.body.reason, 'data breakpoint');
+      assert.match(st.body.description!, /wrote the mirror entry for gfn 0x200 at level 2 \(2M\)/);
+      assert.equal(await seqNow(a), w.seq);
+    }
+    const end = await stopAfter(a.dc, () => a.dc.continueRequest({ threadId: 1 }));
+    assert.equal(end.body.reason, 'end');
+    // The same entry offered from the Variables view.
+    await stopAfter(a.dc, () => a.dc.reverseContinueRequest({ threadId: 1 }));
+    const scopes = await a.dc.scopesRequest({ frameId: 1 });
+    const argsRef = scopes.body.scopes.find((s) => s.name === 'Arguments')!.variablesReference;
+    const fromVar = await a.dc.dataBreakpointInfoRequest({ variablesReference: argsRef, name: 'sptep' });
+    assert.equal(fromVar.body.dataId, 'mirror:0x200:2');
+  });
+
+  it('variables: kernel-named arguments with decoded SPTEs, mmu_lock, the S-EPT entry and the VM status', async () => {
+    const rec = simulated(SPLIT);
+    const ev = events(rec).find((e) => e.fn === 'tdp_mmu_set_spte')!;
+    await launchWith(a.dc, { scenario: SPLIT }, async () => {
+      await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'tdp_mmu_set_spte' }] });
+    });
+    const args = await scopeVars(a.dc, 1, 'Arguments');
+    assert.deepEqual([...args.keys()].slice(0, 6), ['kvm', 'sptep', 'gfn', 'level', 'old_spte', 'new_spte']);
+    assert.equal(args.get('gfn')!.value, '0x200');
+    assert.match(args.get('old_spte')!.value, new RegExp(`^0x${ev.old_spte!.toString(16)} \\(leaf at 2M`));
+    assert.match(args.get('new_spte')!.value, /\(non-leaf at 2M → page table at pfn 0x[0-9a-f]+\)$/);
+    const fields = await a.dc.variablesRequest({ variablesReference: args.get('new_spte')!.variablesReference });
+    const byName = new Map(fields.body.variables.map((v) => [v.name, v]));
+    assert.match(byName.get('SPTE_MMU_PRESENT [11]')!.value, /^0x1 /);
+    assert.match(byName.get('large [7]')!.value, /^0x0 +points to a page table/);
+    assert.equal(byName.get('large [7]')!.evaluateName, 'new_spte.large');
+    const sim = await scopeVars(a.dc, 1, 'Simulation');
+    assert.equal(sim.get('mmu_lock')!.value, 'held for write');
+    assert.equal(sim.get('kvm')!.value, 'VM running');
+    const sept = events(rec).slice(0, ev.seq + 1).reverse().find((e) => e.fn === 'TDH.MEM.PAGE.AUG');
+    assert.ok(sept, 'the 2M page was added to the S-EPT before the split');
+    assert.match(sim.get('S-EPT entry (gfn 0x200)')!.value, /\((PENDING|MAPPED) 2M page pfn 0x[0-9a-f]+\)$/);
+  });
+
+  it('evaluates SPTE predicates and GFN/SPTE lookups (watch, hover, console)', async () => {
+    const ev = events(simulated(SPLIT)).find((e) => e.fn === 'tdp_mmu_set_spte')!;
+    await launchWith(a.dc, { scenario: SPLIT }, async () => {
+      await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'tdp_mmu_set_spte' }] });
+    });
+    assert.equal(await evaluate(a, 'is_shadow_present_pte(new_spte)'), String(is_shadow_present_pte(ev.new_spte!)));
+    assert.equal(await evaluate(a, 'is_last_spte(old_spte, level)'), String(is_last_spte(ev.old_spte!, 2)));
+    assert.equal(await evaluate(a, 'is_last_spte(new_spte, level)'), String(is_last_spte(ev.new_spte!, 2)));
+    assert.match(await evaluate(a, 'spte(mirror, 0x200, 2)'), new RegExp(`^0x${ev.new_spte!.toString(16)} `));
+    const hover = await a.dc.evaluateRequest({ expression: 'old_spte', frameId: 1, context: 'hover' });
+    assert.ok(hover.body.variablesReference > 0, 'an SPTE hover expands into fields');
+    await assert.rejects(a.dc.evaluateRequest({ expression: 'gfn ==', frameId: 1, context: 'repl' }), /unexpected end of expression \(column 7\)/);
+  });
+
+  it('steps back and reverse-continues to the previous breakpoint, restoring the simulated state', async () => {
+    const hcs = events(simulated(SPLIT)).filter((e) => e.fn === 'handle_changed_spte');
+    await launchWith(a.dc, { scenario: SPLIT }, async () => {
+      await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'handle_changed_spte' }] });
+    });
+    assert.equal(await seqNow(a), hcs[0].seq);
+    const walkAt1 = await evaluate(a, 'spte(mirror, 0x200, 3)');
+    await stopAfter(a.dc, () => a.dc.continueRequest({ threadId: 1 }));
+    assert.equal(await seqNow(a), hcs[1].seq);
+    assert.notEqual(await evaluate(a, 'spte(mirror, 0x200, 3)'), walkAt1, 'the 1G-level entry was linked in between');
+    const back = await stopAfter(a.dc, () => a.dc.reverseContinueRequest({ threadId: 1 }));
+    assert.equal(back.body.reason, 'function breakpoint');
+    assert.equal(await seqNow(a), hcs[0].seq);
+    assert.equal(await evaluate(a, 'spte(mirror, 0x200, 3)'), walkAt1);
+    // Step back = reverse step over: to the previous event of the same call, or the caller.
+    const stepped = await stopAfter(a.dc, () => a.dc.stepBackRequest({ threadId: 1 }));
+    assert.equal(stepped.body.reason, 'step');
+    const now = await seqNow(a);
+    const rec = simulated(SPLIT);
+    const parent = rec.event(hcs[0].seq).parent;
+    assert.ok(now < hcs[0].seq && (rec.event(now).parent === parent || now === parent), `stepped back to #${now}`);
+  });
+
+  it('next, stepIn and stepOut follow the modelled call stack', async () => {
+    const rec = simulated(SPLIT);
+    await launchWith(a.dc, { scenario: SPLIT }, async () => {
+      await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'tdp_mmu_set_spte' }] });
+    });
+    const at = await seqNow(a);
+    await a.dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    await stopAfter(a.dc, () => a.dc.stepInRequest({ threadId: 1 }));
+    assert.equal(await seqNow(a), at + 1);
+    assert.equal(rec.event(at + 1).parent, at);
+    await stopAfter(a.dc, () => a.dc.stepOutRequest({ threadId: 1 }));
+    const out = await seqNow(a);
+    for (let s = at + 1; s < out; s++) {
+      let p = rec.event(s).parent;
+      while (p !== null && p !== at) p = rec.event(p).parent;
+      assert.equal(p, at, `#${s} skipped by step out is inside tdp_mmu_set_spte`);
+    }
+    assert.ok(out > at);
+  });
+
+  it('a breakpoint in the scenario file stops at the first event of that step', async () => {
+    const rec = simulated(SPLIT);
+    const line = yamlLine(SPLIT, /- split:/);
+    let bp: DebugProtocol.Breakpoint | undefined;
+    const st = await launchWith(a.dc, { scenario: SPLIT }, async () => {
+      bp = (await a.dc.setBreakpointsRequest({ source: { path: SPLIT }, breakpoints: [{ line }] })).body.breakpoints[0];
+    });
+    assert.deepEqual([bp!.verified, bp!.line], [true, line]);
+    assert.equal(st.body.reason, 'breakpoint');
+    assert.equal(await seqNow(a), rec.steps[1].firstSeq);
+  });
+
+  it('logpoints print simulated values without stopping', async () => {
+    const file = tdpMmuC('hugepage-rfc-v2');
+    const callLine = lineIn(file, 'tdp_mmu_set_spte', /split_external_spt\(/);
+    const output: string[] = [];
+    a.dc.on('output', (e: DebugProtocol.OutputEvent) => output.push(e.body.output));
+    const st = await launchWith(a.dc, { scenario: SPLIT, kernelTree: tree('hugepage-rfc-v2') }, async () => {
+      await a.dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [{ line: callLine, logMessage: 'split at gfn {gfn} level {level}: {is_last_spte(old_spte, level)}' }] });
+    });
+    assert.equal(st.body.reason, 'end', 'a logpoint never stops');
+    assert.ok(output.includes('split at gfn 0x200 level 2 (2M): true\n'), output.join(''));
+  });
+
+  it('tdpSeek moves the session and tdpPosition reports every stop (the stepper bridge)', async () => {
+    const positions: number[] = [];
+    a.dc.on('tdpPosition', (e: DebugProtocol.Event) => positions.push(e.body.seq));
+    await launchWith(a.dc, { scenario: SPLIT, stopOnEntry: true });
+    const stopped = a.dc.waitForEvent('stopped');
+    const r = await a.dc.customRequest('tdpSeek', { seq: 45 });
+    assert.deepEqual(r.body, { seq: 45 });
+    assert.equal(((await stopped) as DebugProtocol.StoppedEvent).body.reason, 'goto');
+    assert.equal(await seqNow(a), 45);
+    assert.deepEqual(positions, [0, 45]);
+    const clamped = await a.dc.customRequest('tdpSeek', { seq: 10 ** 9 });
+    assert.equal(clamped.body.seq, simulated(SPLIT).length - 1);
+    await assert.rejects(a.dc.customRequest('tdpSeek', { seq: 'x' }), /'seq' must be an integer/);
+  });
+
+  it('restart re-simulates and keeps the breakpoints', async () => {
+    await launchWith(a.dc, { scenario: SPLIT }, async () => {
+      await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'split_external_spt' }] });
+    });
+    const first = await seqNow(a);
+    await stopAfter(a.dc, () => a.dc.continueRequest({ threadId: 1 }));
+    const st = await stopAfter(a.dc, () => a.dc.restartRequest({}));
+    assert.equal(st.body.reason, 'function breakpoint');
+    assert.equal(await seqNow(a), first);
+  });
+
+  it('a scenario with errors fails the launch with file:line:column', async () => {
+    await a.dc.initializeRequest();
+    const bad = path.join(REPO, 'test/fixtures/scenarios/bad-levels.tdpsim.yaml');
+    await assert.rejects(a.dc.launchRequest({ scenario: bad } as DebugProtocol.LaunchRequestArguments), new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+`));
+  });
+});
