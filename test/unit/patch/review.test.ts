@@ -1,6 +1,7 @@
 // reviewPatch end to end: behaviour diff (the RFC 09/23-shaped patch on a mainline-shaped tree),
 // anchors touched, quoted replies, no tree, failed hunks, cancellation, and the reply export.
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
 import * as path from 'path';
 import { diffSignatures, summarise, type SignatureEvent } from '../../../src/patch/behaviour';
 import { exportReply, exportReview } from '../../../src/patch/export';
@@ -125,10 +126,20 @@ describe('patch/review: other inputs', function () {
     assert.equal(r.patches[0].behaviour.scenarios.length, 0);
   });
 
-  it('the seed mail itself (a list-archive page) is reviewed without a tree', async () => {
-    const r = await reviewPatch(require('fs').readFileSync('/work/shared/seed/000_3f68401f62f6533d.txt'), 'seed.txt', { scenarios: [] }).catch(() => null);
-    if (!r) return; // shared/ is not part of every checkout
+  it('the seed mail itself (a list-archive page) is reviewed without a tree', async function () {
+    // shared/ sits beside the checkout (as CI lays it out); the seed is not ours to copy.
+    const seed = path.resolve(__dirname, '../../../../shared/seed/000_3f68401f62f6533d.txt');
+    if (!fs.existsSync(seed)) {
+      console.log(`      SKIPPED: ${seed} is not there`);
+      this.skip();
+    }
+    const r = await reviewPatch(fs.readFileSync(seed), 'seed.txt', { scenarios: [] });
+    assert.equal(r.input.reply?.comments.length, 5);
+    assert.equal(r.input.reply?.attribution?.author, 'Yan Zhao');
     assert.ok(r.remarks.some((m) => m.check === 'changelog-function-parens' && /split_external_spt\(\)/.test(m.message)));
+    assert.ok(r.remarks.some((m) => m.check === 'bug-on-without-comment' && /KVM_BUG_ON\(!external_spt, kvm\)/.test(m.message)));
+    const tdp = r.patches[0].files[0];
+    assert.ok(tdp.hunks[2].anchors.some((a) => a.id === 'tdp_mmu_set_spte.split_external_spt'));
   });
 
   it('a hunk that does not apply is reported with the reason, the others are still reviewed', async () => {
