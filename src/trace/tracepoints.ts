@@ -20,8 +20,9 @@ export interface SplitHugePage { event: 'kvm_mmu_split_huge_page'; gfn: number; 
  *  GFN's offset inside the goal-level page OR'ed in). The GFN never carries the TDX shared bit. */
 export interface SpteRequested { event: 'kvm_mmu_spte_requested'; gfn: number; pfn: bigint; level: PgLevel }
 /** kvm_mmu_set_spte: tdp_mmu_map_handle_target_level() after installing a non-MMIO leaf.
- *  `access` is the printed "(rwxu)" group: r/w/x each or '-', u omitted when shadow_user_mask
- *  is 0; `sptep` is the physical address of the SPTE. */
+ *  `access` is the printed "(rwxu)" group: r/w/x each or '-', then u/'-', omitted only when
+ *  shadow_user_mask is 0 (not with EPT, where it is the R bit); `sptep` is the physical
+ *  address of the SPTE. */
 export interface SetSpte { event: 'kvm_mmu_set_spte'; gfn: number; spte: Spte; access: string; level: PgLevel; sptep: bigint }
 /** kvm_page_fault (kvm system): a guest fault/EPT violation before kvm_mmu_page_fault(). Since
  *  Linux 6.0 it carries vcpu and rip; older kernels print only address and error_code. For EPT
