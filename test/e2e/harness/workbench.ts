@@ -65,20 +65,33 @@ export interface RunningExtension {
  * Running Extensions" (what a person checks to see whether an extension runs, and why).
  */
 export async function runningExtensions(page: Page, explain?: string): Promise<Map<string, RunningExtension>> {
+  // The list is rebuilt while extensions still activate (focus is lost): wait for that to end.
+  await page.locator('.statusbar-item', { hasText: 'Activating Extensions' }).waitFor({ state: 'hidden', timeout: 30_000 });
   await runCommand(page, 'Developer: Show Running Extensions');
   const editor = page.locator('.runtime-extensions-editor');
   const rows = editor.locator('.monaco-list-row');
   await rows.first().waitFor();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await walkRunningExtensions(page, editor, explain);
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
+}
+
+/** Walks the virtual list with the keyboard (the focused row is always revealed), then closes it. */
+async function walkRunningExtensions(page: Page, editor: Locator, explain?: string): Promise<Map<string, RunningExtension>> {
+  const rows = editor.locator('.monaco-list-row');
   const total = Number(await rows.first().getAttribute('aria-setsize'));
   const seen = new Map<string, RunningExtension>();
-  // The list is virtual: walk it with the keyboard (the focused row is always revealed).
   await rows.first().click();
   await page.keyboard.press('Home');
-  for (let i = 0; i <= total; i++) {
+  for (let i = 0; i <= total && seen.size < total; i++) {
     const row = editor.locator('.monaco-list-row.focused');
-    const name = (await row.locator('.name').textContent())?.trim() ?? '';
+    const name = (await row.locator('.name').textContent({ timeout: 5000 }))?.trim() ?? '';
     const time = row.locator('.activation-time');
-    const activation = ((await time.textContent()) ?? '').trim();
+    const activation = ((await time.textContent({ timeout: 5000 })) ?? '').trim();
     let activatedBy: string | undefined;
     if (name === explain) {
       await time.hover();
@@ -86,7 +99,6 @@ export async function runningExtensions(page: Page, explain?: string): Promise<M
       activatedBy = (await hover.textContent())?.replace(/\s+/g, ' ').trim();
     }
     seen.set(name, { activation, activatedBy });
-    if (seen.size >= total) break;
     await page.keyboard.press('ArrowDown');
   }
   await page.keyboard.press('Escape');
