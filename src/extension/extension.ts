@@ -3,6 +3,7 @@
 // and require() heavy modules (simulator, tree-sitter, webview host) inside their handlers.
 import * as vscode from 'vscode';
 import { SettingsService } from './config';
+import { registerReview, type ReviewApi } from './review/index';
 import { registerStepper, type StepperApi } from './stepper/index';
 
 /** What every feature of the extension gets at activation. */
@@ -19,6 +20,8 @@ export interface ExtensionApi {
   activationMs: number;
   /** The stepper webview, its session and the editor linking (src/extension/stepper/). */
   stepper: StepperApi;
+  /** The review aid: patches as comment threads on their post-patch code (src/extension/review/). */
+  review: ReviewApi;
 }
 
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
@@ -34,12 +37,13 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: external programs enabled')),
   );
   const stepper = registerStepper(services);
+  const review = registerReview(services, stepper);
   // Checked after activation so a slow file system never delays it; each problem is a warning.
   setTimeout(() => settings.check(false).catch((e) => log.error(`checking settings: ${e}`)), 0);
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms: VS Code ${vscode.version}, ` +
     `${vscode.workspace.isTrusted ? 'trusted workspace' : 'Restricted Mode (external programs disabled)'}`);
-  return { services, activationMs, stepper };
+  return { services, activationMs, stepper, review };
 }
 
 export function deactivate(): void {
