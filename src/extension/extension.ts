@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { SettingsService } from './config';
 import { registerReview, type ReviewApi } from './review/index';
 import { registerStepper, type StepperApi } from './stepper/index';
+import { registerDebugger, type TdpDebugSessions } from './debug/index';
 
 /** What every feature of the extension gets at activation. */
 export interface ExtensionServices {
@@ -20,6 +21,8 @@ export interface ExtensionApi {
   activationMs: number;
   /** The stepper webview, its session and the editor linking (src/extension/stepper/). */
   stepper: StepperApi;
+  /** tdp-mmu-sim debug sessions: their positions, and seeking them (src/extension/debug/). */
+  debug: TdpDebugSessions;
   /** The review aid: patches as comment threads on their post-patch code (src/extension/review/). */
   review: ReviewApi;
 }
@@ -36,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     vscode.commands.registerCommand('tdpMmuSim.checkSettings', () => settings.check(true)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: external programs enabled')),
   );
+  const debug = registerDebugger(services);
   const stepper = registerStepper(services);
   const review = registerReview(services, stepper);
   // Checked after activation so a slow file system never delays it; each problem is a warning.
@@ -43,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms: VS Code ${vscode.version}, ` +
     `${vscode.workspace.isTrusted ? 'trusted workspace' : 'Restricted Mode (external programs disabled)'}`);
-  return { services, activationMs, stepper, review };
+  return { services, activationMs, stepper, review, debug };
 }
 
 export function deactivate(): void {
