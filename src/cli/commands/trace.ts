@@ -9,8 +9,9 @@ import type { ProfileName } from '../../sim';
 import { importTrace } from '../../trace/import';
 import { NotATraceError, fileSource, formatWarning, looksLikeNoTrace } from '../../trace/reader';
 import { formatSummary, hasProblems, summarize } from '../../trace/summary';
+import { crossCheck, crossCheckToJSON, formatCrossCheck } from '../../trace/crosscheck';
 
-const USAGE = `usage: tdp-sim trace <file> [--json] [--profile P] [--vm-type auto|tdx|vmx] [--vm-identity single|tgid] [--max-listed N]
+const USAGE = `usage: tdp-sim trace <file> [--json] [--cross-check] [--profile P] [--vm-type auto|tdx|vmx] [--vm-identity single|tgid] [--max-listed N]
 
 Replays the text of /sys/kernel/tracing/trace or of \`trace-cmd report\` with the kvmmmu
 tracepoints (kvm_tdp_mmu_spte_changed, kvm_mmu_split_huge_page, kvm_mmu_spte_requested,
@@ -18,12 +19,15 @@ kvm_mmu_set_spte, kvm_mmu_get_page, kvm_mmu_prepare_zap_page) and kvm:kvm_page_f
 rebuilds each VM's page tables and checks every change against the modelled kernel.
 
   --json            the summary as JSON (every finding and warning listed)
+  --cross-check     also run the trace's faults, splits and zaps through the model and report
+                    the first change where the model and the trace disagree
   --profile P       kernel the trace came from: ${PROFILE_NAMES.join(', ')} (default mainline)
   --vm-type T       auto (default: a TD when a GFN or fault GPA has the TDX shared bit), tdx, vmx
   --vm-identity I   single (default: one VM) or tgid (one VM per TGID column value)
   --max-listed N    findings and warnings printed in the text report (default 20)
 
-exit status: 0 replayed without findings, 1 findings (errors or warnings), 2 unreadable or not a trace
+exit status: 0 replayed without findings, 1 findings (errors or warnings) or a cross-check disagreement,
+             2 unreadable or not a trace
 `;
 
 function parse(args: string[]) {
@@ -32,7 +36,7 @@ function parse(args: string[]) {
       args,
       allowPositionals: true,
       options: {
-        json: { type: 'boolean' }, profile: { type: 'string' }, 'vm-type': { type: 'string' },
+        json: { type: 'boolean' }, 'cross-check': { type: 'boolean' }, profile: { type: 'string' }, 'vm-type': { type: 'string' },
         'vm-identity': { type: 'string' }, 'max-listed': { type: 'string' },
       },
     });
@@ -74,8 +78,14 @@ async function run(args: string[], io: CliIO): Promise<number> {
     return 2;
   }
   const s = summarize(t);
-  io.out(values.json ? JSON.stringify(s, null, 2) + '\n' : formatSummary(s, maxListed));
-  return hasProblems(s) ? 1 : 0;
+  const cc = values['cross-check'] ? crossCheck(t) : null;
+  if (values.json) {
+    if (cc) s.crossCheck = crossCheckToJSON(cc);
+    io.out(JSON.stringify(s, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2) + '\n');
+  } else {
+    io.out(formatSummary(s, maxListed) + (cc ? `\n${formatCrossCheck(cc, file)}` : ''));
+  }
+  return hasProblems(s) || cc?.some((r) => r.firstDisagreement !== null) ? 1 : 0;
 }
 
 const command: CliCommand = {

@@ -39,6 +39,16 @@ describe('tdp-sim trace', () => {
     assert.equal(j.findings.list[0].anchor, 'tdp_mmu_set_spte.bug_present');
   });
 
+  it('--cross-check runs the trace\'s inputs through the model (text and JSON)', async () => {
+    const r = await runCli(['trace', fx('vmx-dirty-log.ftrace.txt'), '--cross-check']);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /cross-check \(vm\): 7 of 7 inputs replayed identically by the model \(profile mainline\)/);
+    const j = JSON.parse((await runCli(['trace', fx('vmx-dirty-log.ftrace.txt'), '--cross-check', '--json'])).out);
+    assert.equal(j.crossCheck[0].agreed, 7);
+    assert.equal(j.crossCheck[0].firstDisagreement, null);
+    assert.deepEqual(j.crossCheck[0].scenario.steps.map((s: { op: string }) => s.op), ['fault', 'fault', 'fault', 'fault', 'split', 'zap', 'zap']);
+  });
+
   it('--profile changes the rules; bad options are usage errors (exit 2)', async () => {
     assert.equal((await runCli(['trace', fx('vmx-dirty-log.ftrace.txt'), '--profile', 'pre-tdx'])).code, 0);
     const bad = await runCli(['trace', fx('vmx-dirty-log.ftrace.txt'), '--vm-type', 'sev']);
