@@ -171,6 +171,15 @@ describe('tdp-sim run', () => {
     }
   });
 
+  it('the scenario example in the README\'s "Command line" section loads and passes', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Command line'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section);
+    assert.ok(example, 'no yaml example in the Command line section');
+    const r = await runCli(['run', tempScenario('readme.tdpsim.yaml', example[1]), '--quiet']);
+    assert.equal(r.code, 0, r.out + r.err);
+  });
+
   it('runs through bin/tdp-sim.js as a child process, with the same exit codes', function () {
     const bin = join(ROOT, 'bin', 'tdp-sim.js');
     const ok = spawnSync(process.execPath, [bin, 'run', scenario('zap-private-leaves.tdpsim.yaml'), '--json', '--quiet'], { cwd: ROOT, encoding: 'utf8' });
