@@ -172,12 +172,34 @@ describe('trace replay: reconstruction', () => {
     assert.deepEqual(rules(single), ['old-spte-mismatch'], 'one VM cannot have both values');
   });
 
+  it('keeps each tracepoint\'s payload on its event, and the trace line of every event', async () => {
+    const t = await replay(new TraceText()
+      .fault(0x1234000n, 3, 3).requested(0x1234, 1, 0x5678, 3).setSpte(0x1234, 1, leaf(0x5678), 3)
+      .split(0x200, 2, leaf(0x40000, 2), -12)
+      .raw('  qemu-5 [000] ..... 1.0: kvm_mmu_get_page: sp gen 0 gfn 200 l1 8-byte q0 direct wux !nxe !ad root 0 sync new'));
+    const rec = t.vms[0].recording;
+    const [fault, requested, set, split, page] = events(rec);
+    assert.deepEqual(fault.args, { line: HEADER_LINES + 1, address: 0x1234000n, error_code: 0x182n, rip: 0xffffffff81000000n });
+    assert.equal(fault.vcpu, 3);
+    assert.equal(fault.cpu, 3);
+    assert.deepEqual(requested.args, { line: HEADER_LINES + 2, pfn: 0x5678n, goal_level: 1 });
+    assert.deepEqual(requested.stack, []);
+    assert.deepEqual(set.args, { line: HEADER_LINES + 3, sptep: 0x1000000n + BigInt(0x1234 * 8), access: 'rwx' });
+    assert.deepEqual(set.stack, ['kvm_tdp_mmu_map']);
+    assert.deepEqual(split.args, { line: HEADER_LINES + 4, errno: -12 });
+    assert.equal(split.result, '-ENOMEM');
+    assert.deepEqual(page.args, { line: HEADER_LINES + 5, role: '8-byte q0 direct wux !nxe !ad root 0 sync', created: true });
+    assert.equal(page.task, 'qemu');
+    for (let i = 0; i < rec.length; i++) assert.equal(rec.lineOf(i), HEADER_LINES + 1 + i);
+    assert.throws(() => rec.lineOf(rec.length), /out of range/);
+  });
+
   it('never throws on arbitrary streams of well-formed records', async () => {
     await fc.assert(fc.asyncProperty(fc.array(record(true, true), { maxLength: 60 }), fc.constantFrom('single', 'tgid'), fc.constantFrom('auto', 'tdx', 'vmx'), async (recs, identity, vmType) => {
       const text = recs.map((r) => formatTraceLine(r)).join('\n');
       const t = await replay(text, { vmIdentity: identity as 'single' | 'tgid', vmType: vmType as 'auto' });
       assert.equal(t.parse.records, recs.length);
       for (const v of t.vms) for (let i = 0; i < v.recording.length; i++) v.recording.event(i);
-    }), { numRuns: 150 });
+    }), { numRuns: 100 });
   });
 });
