@@ -78,7 +78,9 @@ export function parseTraceLine(raw: string, line: number): LineResult {
   while (text.charCodeAt(i) === 32) i++;
   if (i >= text.length) return { kind: 'malformed', problem: `${name}: the fields are missing (line truncated?)`, column: i + 1 };
   const r = tp.parse(text, i, h);
-  if (r instanceof FieldError) return { kind: 'malformed', problem: `${name}: ${r.problem}`, column: i + r.offset + 1 };
+  if (r instanceof FieldError) {
+    return r.skip ? { kind: 'unknown', name: `${name} (${r.problem})` } : { kind: 'malformed', problem: `${name}: ${r.problem}`, column: i + r.offset + 1 };
+  }
   return r;
 }
 

@@ -103,6 +103,11 @@ describe('trace line parser', () => {
   });
 
   describe('header, unknown and malformed lines', () => {
+    it('skips (without a warning) the layout trace-cmd\'s kvm plugin prints for the page events', () => {
+      assert.deepEqual(other('  qemu-5 [000] 1.000000: kvm_mmu_get_page:     new sp gfn 0 4 q0 direct wux !pae nxe wp root 0 sync'),
+        { kind: 'unknown', name: 'kvm_mmu_get_page (trace-cmd kvm plugin layout)' });
+    });
+
     it('reports the tracer and the lost-events note', () => {
       assert.deepEqual(other('# tracer: nop'), { kind: 'meta', meta: { type: 'tracer', name: 'nop' } });
       assert.deepEqual(other('#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION'), { kind: 'meta', meta: { type: 'comment' } });
