@@ -25,6 +25,8 @@ export interface YamlSource {
   issues: ScenarioIssue[];
 }
 
+const MAX_YAML_ISSUES = 20;
+
 /** More nodes than any sensible scenario has; bounds alias expansion ("billion laughs"). */
 const MAX_NODES = 200_000;
 
@@ -51,8 +53,21 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     issue({ line: 1, column: 1 }, `cannot parse YAML: ${e instanceof Error ? e.message : String(e)}`);
     return { value: undefined, positions, issues };
   }
-  for (const err of [...doc.errors, ...doc.warnings]) {
-    issue(at(err.pos[0]), yamlMessage(err.message));
+  // One broken construct can make the parser repeat itself hundreds of times: report each
+  // distinct problem once, and at most MAX_YAML_ISSUES of them.
+  const seen = new Set<string>();
+  const problems = [...doc.errors, ...doc.warnings];
+  for (const err of problems) {
+    const pos = at(err.pos[0]);
+    const message = yamlMessage(err.message);
+    const key = `${pos.line}:${pos.column}:${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (issues.length === MAX_YAML_ISSUES) {
+      issue(pos, `more YAML errors follow; fix the ones above first`);
+      break;
+    }
+    issue(pos, message);
   }
   if (issues.length > 0) return { value: undefined, positions, issues };
 
@@ -126,5 +141,7 @@ function scalarValue(v: unknown, source: string | undefined): Plain {
 
 /** The yaml package's messages end with position text we already print in front. */
 function yamlMessage(message: string): string {
+  // The parser turns its own stack overflow on absurd nesting into an error message.
+  if (/maximum call stack/i.test(message)) return 'nested too deeply for the YAML parser';
   return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
 }

@@ -117,6 +117,16 @@ describe('scenario loader', () => {
     assert.match(errs[0], /too large or too deeply nested/);
   });
 
+  it('reports a broken construct once, and caps the number of YAML errors', () => {
+    const deep = errorsOf('a: ' + '['.repeat(5000));
+    assert.ok(deep.length <= 21, `${deep.length} errors`);
+    assert.ok(deep.some((e) => e.endsWith('nested too deeply for the YAML parser')), deep.join('\n'));
+    assert.equal(new Set(deep).size, deep.length, 'duplicates');
+    const many = errorsOf(Array.from({ length: 50 }, (_, i) => `k${i}: [\n`).join(''));
+    assert.equal(many.length, 21);
+    assert.match(many[20], /more YAML errors follow; fix the ones above first$/);
+  });
+
   it('treats a key named __proto__ as an unknown key, not as a prototype', () => {
     assert.deepEqual(errorsOf(head() + '  - fault: { gfn: 1, __proto__: { private: false } }\n'),
       ["5:22: unknown key '__proto__' in fault step (expected one of: gfn, private, write, max_level, vcpu)"]);

@@ -6,7 +6,7 @@ import { join } from 'path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { loadScenario, ScenarioError } from '../../../src/sim/scenario';
-import { scenarioDoc } from './schema.test';
+import { scenarioDoc } from './arbitraries';
 
 function loadsOrExplains(text: string): void {
   try {
