@@ -7,18 +7,24 @@ export function esc(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, '\\$&');
 }
 
-/** A code span that survives backticks in its text (CommonMark: a longer fence than any run inside). */
+/**
+ * A code span that shows `text` exactly (on one line). CommonMark: the fence is longer than any
+ * backtick run inside, and one space each side is stripped when both are there, so pad then.
+ */
 export function code(text: string): string {
   const one = text.replace(/\n/g, ' ');
   const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
-  const pad = one.startsWith('`') || one.endsWith('`') || one === '' ? ' ' : '';
+  const stripped = one.startsWith(' ') && one.endsWith(' ') && one.trim() !== '';
+  const pad = one.startsWith('`') || one.endsWith('`') || stripped ? ' ' : '';
   return `${fence}${pad}${one}${pad}${fence}`;
 }
 
-/** `command:` URI of a command link; its arguments are one JSON object. */
+/** `command:` URI of a command link; its arguments are one JSON object. Parentheses are encoded
+ *  too (encodeURIComponent leaves them): one in a path would end the Markdown link. */
 export function commandUri(command: string, args: object): string {
-  return `command:${command}?${encodeURIComponent(JSON.stringify([args]))}`;
+  const q = encodeURIComponent(JSON.stringify([args])).replace(/[()'!*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `command:${command}?${q}`;
 }
 
 /** [label](command:…"tooltip"): the label is escaped here. */
