@@ -133,8 +133,9 @@ describe('review view: RFC 09/23-shaped patch on the tree it was made against', 
       assert.strictEqual(t.label, `Remark: ${x.title}`);
       const body = plain(t.body);
       assert.ok(body.includes(x.message) && body.includes(x.reason), body);
-      if (x.file) assert.strictEqual(t.place.kind === 'post' && view.documents.find((d) => d.key === t.place.key)?.file, x.file);
-      else assert.strictEqual(t.place.kind, 'input');
+      const place = t.place;
+      if (x.file) assert.strictEqual(place.kind === 'post' && view.documents.find((d) => d.key === place.key)?.file, x.file);
+      else assert.strictEqual(place.kind, 'input');
     });
   });
 
