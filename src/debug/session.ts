@@ -70,6 +70,8 @@ export class TdpDebugSession extends LoggingDebugSession {
   private configured!: Promise<void>;
   private configurationDone!: () => void;
   private frames: Frame[] = [];
+  /** The call the top frame is making at the current event, if it is not entered yet. */
+  private calling?: SimEvent;
   private readonly vars = new Handles<() => VarNode[]>();
   private readonly sourceRefs = new Map<string, number>();
   private readonly sourceDocs = new Map<number, string>();
@@ -459,7 +461,12 @@ export class TdpDebugSession extends LoggingDebugSession {
     this.pos = seq;
     if (reason !== 'exception' && reason !== 'breakpoint' && reason !== 'function breakpoint' && reason !== 'data breakpoint') this.lastHit = undefined;
     this.vars.reset();
-    this.frames = framesOf(this.rec!, seq, this.locator);
+    // A callee not entered yet (the event is its call, made at a line of the caller) is not a
+    // frame of its own here, as in any debugger stopped on a call line: the caller's frame is on
+    // top at that line, and the call's arguments are its "Calling ...()" scope.
+    const frames = framesOf(this.rec!, seq, this.locator);
+    this.calling = frames.length > 1 && !frames[0].focus ? frames[0].event : undefined;
+    this.frames = this.calling ? frames.slice(1) : frames;
     const ev = new StoppedEvent(reason, THREAD_ID) as DebugProtocol.StoppedEvent;
     ev.body.description = description;
     ev.body.allThreadsStopped = true;
@@ -481,12 +488,9 @@ export class TdpDebugSession extends LoggingDebugSession {
       const source = src.kind === 'file'
         ? new Source(path.basename(src.path), this.convertDebuggerPathToClient(src.path))
         : this.symbolicSource(src.name, src.doc, src.reason);
-      // A frame that has not run yet (the event is its call, at the caller's line) or has no
-      // source of its own is de-emphasized, so the client focuses the caller's line.
-      if (!f.focus || src.kind === 'symbolic') (source as DebugProtocol.Source).presentationHint = 'deemphasize';
-      const sf: DebugProtocol.StackFrame = new StackFrame(id, f.name, source, this.convertDebuggerLineToClient(src.line), 1);
-      if (!f.focus) sf.presentationHint = 'subtle';
-      return sf;
+      // Generated listings are de-emphasized: a client prefers a frame with real source.
+      if (src.kind === 'symbolic') (source as DebugProtocol.Source).presentationHint = 'deemphasize';
+      return new StackFrame(id, f.name, source, this.convertDebuggerLineToClient(src.line), 1);
     });
     response.body = { stackFrames: frames, totalFrames: this.frames.length };
     this.sendResponse(response);
@@ -511,7 +515,7 @@ export class TdpDebugSession extends LoggingDebugSession {
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
     const frame = this.frames[args.frameId - 1];
-    const scopes = this.ctx ? scopesOf(this.ctx, this.pos, frame?.event) : [];
+    const scopes = this.ctx ? scopesOf(this.ctx, this.pos, frame?.event, args.frameId === 1 ? this.calling : undefined) : [];
     response.body = {
       scopes: scopes.map((s) => {
         const d = new DapScope(s.name, this.vars.create(s.children), s.expensive) as DebugProtocol.Scope;

@@ -165,7 +165,7 @@ const CONSTANTS: Record<string, Value> = {
   SHADOW_NONPRESENT_VALUE, FROZEN_SPTE, SPTE_MMU_PRESENT_MASK,
 };
 
-/** Session-wide names: position and VM status. */
+/** Session-wide names: the position (the current event, whatever frame is selected) and VM status. */
 function sessionValues(ctx: ValueContext, ev: SimEvent, state: SimState): Record<string, Value> {
   return {
     mmu_lock: state.lock, seq: BigInt(ev.seq), step: BigInt(ev.step), fn: ev.fn, kind: ev.kind,
@@ -232,7 +232,7 @@ export class AbsentEntry extends Fields {
 export function eventEnv(ctx: ValueContext, ev: SimEvent, seq: number, argNames: ReadonlySet<string>, opts: { absentEntries?: boolean } = {}): Env {
   const state = ctx.rec.stateAt(seq);
   const values = eventValues(ctx, ev, seq);
-  const session = sessionValues(ctx, ev, state);
+  const session = sessionValues(ctx, seq === ev.seq ? ev : ctx.rec.event(seq), state);
   return {
     lookup(name) {
       if (values.has(name)) return values.get(name)!;

@@ -98,9 +98,19 @@ function walkNode(ctx: ValueContext, seq: number, table: TableName, gfn: number)
   };
 }
 
-/** Scopes of a frame whose call event is `frameEvent` (undefined: not recorded), stopped at `seq`. */
-export function scopesOf(ctx: ValueContext, seq: number, frameEvent: SimEvent | undefined): Scope[] {
+/**
+ * Scopes of a frame whose call event is `frameEvent` (undefined: not recorded), stopped at `seq`.
+ * `calling`: the call this frame is making right now (the current event, a callee not entered
+ * yet), shown with its arguments as a scope of its own.
+ */
+export function scopesOf(ctx: ValueContext, seq: number, frameEvent: SimEvent | undefined, calling?: SimEvent): Scope[] {
   const scopes: Scope[] = [];
+  if (calling) {
+    const values = eventValues(ctx, calling, seq);
+    values.delete('kvm');
+    const what = calling.kind === 'hook' ? `kvm_x86_ops.${calling.fn}` : calling.kind === 'seamcall' ? `SEAMCALL ${calling.fn}` : calling.fn;
+    scopes.push({ name: `Calling ${what}()`, expensive: false, children: () => [...values].map(([k, v]) => valueNode(k, v)) });
+  }
   if (frameEvent) {
     const values = eventValues(ctx, frameEvent, seq);
     const rows = (keep: (k: string) => boolean): VarNode[] => [...values].filter(([k]) => keep(k)).map(([k, v]) => valueNode(k, v, k));

@@ -71,16 +71,23 @@ describe('debug adapter over DAP', function () {
     assert.deepEqual([bps[0].verified, bps[0].line], [true, callLine]);
     assert.equal(st.body.reason, 'breakpoint');
     assert.deepEqual(st.body.hitBreakpointIds, [bps[0].id]);
+    // Stopped on the call line: the callee is not a frame yet (as in any debugger), its
+    // arguments are the top frame's "Calling split_external_spt()" scope.
     const frames = (await a.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
-    assert.deepEqual(frames.map((f) => f.name).slice(0, 6),
-      ['split_external_spt', 'tdp_mmu_set_spte', 'tdp_mmu_iter_set_spte', 'tdp_mmu_link_sp', 'tdp_mmu_split_huge_page', 'tdp_mmu_split_huge_pages_root']);
-    // The callee is entered at the caller's line: the caller's frame is the one to show.
-    assert.equal(frames[0].presentationHint, 'subtle');
-    assert.equal(frames[0].line, lineIn(file, 'split_external_spt', /split_external_spt\(/));
-    assert.deepEqual([frames[1].source?.path, frames[1].line], [file, callLine]);
-    assert.equal(frames[2].line, lineIn(file, 'tdp_mmu_iter_set_spte', /tdp_mmu_iter_set_spte\(/));
+    assert.deepEqual(frames.map((f) => f.name).slice(0, 5),
+      ['tdp_mmu_set_spte', 'tdp_mmu_iter_set_spte', 'tdp_mmu_link_sp', 'tdp_mmu_split_huge_page', 'tdp_mmu_split_huge_pages_root']);
+    assert.deepEqual([frames[0].source?.path, frames[0].line], [file, callLine]);
+    assert.equal(frames[1].line, lineIn(file, 'tdp_mmu_iter_set_spte', /tdp_mmu_iter_set_spte\(/));
     assert.equal(frames[frames.length - 1].name, 'step 1: split');
     assert.equal(frames[frames.length - 1].line, yamlLine(SPLIT, /- split:/));
+    const calling = await scopeVars(a.dc, frames[0].id, 'Calling split_external_spt()');
+    assert.deepEqual([...calling.keys()].filter((k) => ['gfn', 'level', 'old_spte', 'new_spte', 'shared'].includes(k)), ['gfn', 'level', 'old_spte', 'new_spte', 'shared']);
+    assert.equal(calling.get('shared')!.value, 'false');
+    // One step in: inside split_external_spt(), at its kvm_x86_ops call.
+    await stopAfter(a.dc, () => a.dc.stepInRequest({ threadId: 1 }));
+    const inside = (await a.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+    assert.deepEqual(inside.slice(0, 2).map((f) => [f.name, f.line]), [
+      ['split_external_spt', lineIn(file, 'split_external_spt', /kvm_x86_call\(split_external_spt\)/)], ['tdp_mmu_set_spte', callLine]]);
   });
 
   it('moves a breakpoint on an unsimulated line to the nearest decision point, and explains the rest', async () => {
@@ -130,7 +137,12 @@ describe('debug adapter over DAP', function () {
     assert.equal(st.body.reason, 'function breakpoint');
     const demote = events(rec).find((e) => e.fn === 'TDH.MEM.PAGE.DEMOTE')!;
     assert.equal(await seqNow(a), demote.seq);
-    assert.equal(await evaluate(a, 'ret'), JSON.stringify(demote.result));
+    // Stopped on the SEAMCALL: its caller is the top frame, the SEAMCALL and its result are the
+    // "Calling" scope; a condition on the breakpoint would see the SEAMCALL's own values.
+    const top = await topFrame(a.dc);
+    assert.equal(top.name, demote.stack[demote.stack.length - 2]);
+    const calling = await scopeVars(a.dc, top.id, 'Calling SEAMCALL TDH.MEM.PAGE.DEMOTE()');
+    assert.equal(calling.get('ret')!.value, JSON.stringify(demote.result));
   });
 
   it('conditional and hit-count breakpoints stop where the simulated values say', async () => {

@@ -28,7 +28,7 @@ describe('tdp-sim dap (stdio)', function () {
       ]);
       assert.equal((await stopped).body.reason, 'function breakpoint');
       const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
-      assert.deepEqual(frames.slice(0, 2).map((f) => f.name), ['split_external_spt', 'tdp_mmu_set_spte']);
+      assert.deepEqual(frames.slice(0, 2).map((f) => f.name), ['tdp_mmu_set_spte', 'tdp_mmu_iter_set_spte']);
       assert.equal(frames[frames.length - 1].source?.path, SCENARIO);
     } finally {
       await dc.stop();
