@@ -13,7 +13,7 @@
 // Cancelling rejects with the signal's AbortError (name 'AbortError').
 import type { ProfileName } from '../sim/types';
 import type { ParseOptions, ParseStats, TraceSource } from './reader';
-import { fileSource, readTrace } from './reader';
+import { fileSource, parseTrace } from './reader';
 import type { TraceRecord } from './tracepoints';
 import type { VmType } from './rules';
 import type { TraceFinding, VmPlan, VmReplay } from './replay';
@@ -120,38 +120,33 @@ export async function importTrace(source: TraceSource, opts: ImportOptions = {})
     for (const l of lostBeforeStart) rp.noteLostEvents(l);
     return rp;
   };
-  const feed = (rp: TraceReplayer, batch: readonly TraceRecord[]): void => {
-    for (const r of batch) {
-      if (r.event === 'kvm_page_fault' || r.event === 'kvm_mmu_spte_requested') traceHas.faults = true;
-      else if (r.event === 'kvm_mmu_split_huge_page') traceHas.splits = true;
-      rp.feed(r);
-    }
+  const feed = (rp: TraceReplayer, r: TraceRecord): void => {
+    if (r.event === 'kvm_page_fault' || r.event === 'kvm_mmu_spte_requested') traceHas.faults = true;
+    else if (r.event === 'kvm_mmu_split_huge_page') traceHas.splits = true;
+    rp.feed(r);
   };
 
-  const gen = readTrace(source, {
+  const sink = {
+    push(r: TraceRecord): void {
+      if (replayer) { feed(replayer, r); return; }
+      pending.push(r);
+      if (pending.length >= lookahead) {
+        replayer = start();
+        for (const p of pending) feed(replayer, p);
+        pending = [];
+      }
+    },
+  };
+  const stats = await parseTrace(source, sink, {
     ...opts,
     onLostEvents: (l) => {
       if (replayer) replayer.noteLostEvents(l.line); else lostBeforeStart.push(l.line);
       opts.onLostEvents?.(l);
     },
   });
-  let stats: ParseStats;
-  for (;;) {
-    const next = await gen.next();
-    if (next.done) { stats = next.value; break; }
-    if (replayer) { feed(replayer, next.value); continue; }
-    const room = lookahead - pending.length;
-    for (let i = 0; i < next.value.length && i < room; i++) pending.push(next.value[i]);
-    if (next.value.length >= room) {
-      replayer = start();
-      feed(replayer, pending);
-      feed(replayer, next.value.length > room ? next.value.slice(room) : []);
-      pending = [];
-    }
-  }
   if (!replayer) {
     replayer = start();
-    feed(replayer, pending);
+    for (const p of pending) feed(replayer, p);
   }
   const vms = replayer.finish();
   const findings = vms.flatMap((v) => v.findings).sort((a, b) => a.line - b.line || (a.vm < b.vm ? -1 : a.vm > b.vm ? 1 : 0) || a.findingSeq - b.findingSeq);

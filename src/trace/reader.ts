@@ -81,6 +81,12 @@ export interface ParseOptions {
   onLostEvents?: (lost: { cpu: number; count: number; line: number }) => void;
 }
 
+/** Where parsed records go: an array, or a consumer that takes each record as it is read
+ *  (records that die at once cost the garbage collector nothing). */
+export interface RecordSink {
+  push(r: TraceRecord): void;
+}
+
 /** Incremental line parser: push() text, get records; end() flushes the last partial line. */
 export class TraceLineParser {
   readonly stats: ParseStats;
@@ -96,7 +102,7 @@ export class TraceLineParser {
     };
   }
 
-  push(text: string, out: TraceRecord[]): void {
+  push(text: string, out: RecordSink): void {
     let start = 0;
     let nl = text.indexOf('\n');
     if (nl < 0) { this.carry += text; return; }
@@ -116,7 +122,7 @@ export class TraceLineParser {
 
   /** Bytes of UTF-8 text: lines of the hot events are parsed in place (bytes.ts), the rest
    *  decoded and parsed as text. A partial last line is kept for the next chunk. */
-  pushBytes(buf: Uint8Array, out: TraceRecord[]): void {
+  pushBytes(buf: Uint8Array, out: RecordSink): void {
     let data = buf;
     if (this.carryBytes) {
       data = new Uint8Array(this.carryBytes.length + buf.length);
@@ -134,14 +140,14 @@ export class TraceLineParser {
     if (start < data.length) this.carryBytes = data.slice(start);
   }
 
-  end(out: TraceRecord[]): void {
+  end(out: RecordSink): void {
     if (this.carryBytes) this.lineBytes(this.carryBytes, 0, this.carryBytes.length, out);
     this.carryBytes = null;
     if (this.carry !== '') this.line(this.carry, out);
     this.carry = '';
   }
 
-  private lineBytes(b: Uint8Array, s: number, e: number, out: TraceRecord[]): void {
+  private lineBytes(b: Uint8Array, s: number, e: number, out: RecordSink): void {
     const r = parseRecordBytes(b, s, e, this.stats.lines + 1);
     if (r === null) {
       this.line(DECODER.decode(b.subarray(s, e)), out);
@@ -154,7 +160,7 @@ export class TraceLineParser {
     out.push(r);
   }
 
-  private line(text: string, out: TraceRecord[]): void {
+  private line(text: string, out: RecordSink): void {
     const s = this.stats;
     const n = ++s.lines;
     const r = parseTraceLine(text, n);
@@ -208,11 +214,42 @@ export class NotATraceError extends Error {
   override name = 'NotATraceError';
 }
 
+/** Feeds one chunk to the parser; rejects a binary trace.dat at the first chunk. */
+function feedChunk(parser: TraceLineParser, source: TraceSource, chunk: string | Uint8Array, first: boolean, sink: RecordSink): number {
+  if (typeof chunk === 'string') {
+    parser.push(chunk, sink);
+    return Buffer.byteLength(chunk);
+  }
+  if (first && TRACE_DAT_MAGIC.every((b, i) => chunk[i] === b)) {
+    throw new NotATraceError(`${source.name}: this is a binary trace-cmd trace.dat file; convert it with \`trace-cmd report -i ${source.name} > trace.txt\` and open the text`);
+  }
+  parser.pushBytes(chunk, sink);
+  return chunk.length;
+}
+
 /**
- * Read a trace, yielding batches of records (one batch per chunk). Returns the parse
- * statistics when done. Throws the signal's reason when aborted, and NotATraceError for a
- * binary trace.dat.
+ * Read a trace, handing every record to `sink` as soon as it is parsed (the import's path: no
+ * record outlives its line). Resolves to the parse statistics. Rejects with the signal's reason
+ * when aborted (checked between chunks), and with NotATraceError for a binary trace.dat.
  */
+export async function parseTrace(source: TraceSource, sink: RecordSink, opts: ParseOptions = {}): Promise<ParseStats> {
+  const parser = new TraceLineParser(source.name, opts.maxWarnings, opts.onLostEvents);
+  let bytesRead = 0;
+  let first = true;
+  opts.signal?.throwIfAborted();
+  for await (const chunk of source.chunks()) {
+    opts.signal?.throwIfAborted();
+    bytesRead += feedChunk(parser, source, chunk, first, sink);
+    first = false;
+    opts.onProgress?.({ bytesRead, totalBytes: source.size ?? null, lines: parser.stats.lines, records: parser.stats.records });
+  }
+  parser.end(sink);
+  opts.onProgress?.({ bytesRead, totalBytes: source.size ?? null, lines: parser.stats.lines, records: parser.stats.records });
+  return parser.stats;
+}
+
+/** The same as an async generator of record batches (one per chunk, pulled by the consumer),
+ *  returning the parse statistics. */
 export async function* readTrace(source: TraceSource, opts: ParseOptions = {}): AsyncGenerator<TraceRecord[], ParseStats> {
   const parser = new TraceLineParser(source.name, opts.maxWarnings, opts.onLostEvents);
   let bytesRead = 0;
@@ -221,16 +258,7 @@ export async function* readTrace(source: TraceSource, opts: ParseOptions = {}): 
   for await (const chunk of source.chunks()) {
     opts.signal?.throwIfAborted();
     const out: TraceRecord[] = [];
-    if (typeof chunk === 'string') {
-      parser.push(chunk, out);
-      bytesRead += Buffer.byteLength(chunk);
-    } else {
-      if (first && TRACE_DAT_MAGIC.every((b, i) => chunk[i] === b)) {
-        throw new NotATraceError(`${source.name}: this is a binary trace-cmd trace.dat file; convert it with \`trace-cmd report -i ${source.name} > trace.txt\` and open the text`);
-      }
-      parser.pushBytes(chunk, out);
-      bytesRead += chunk.length;
-    }
+    bytesRead += feedChunk(parser, source, chunk, first, out);
     first = false;
     if (out.length) yield out;
     opts.onProgress?.({ bytesRead, totalBytes: source.size ?? null, lines: parser.stats.lines, records: parser.stats.records });

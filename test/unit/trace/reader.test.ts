@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import fc from 'fast-check';
-import { NotATraceError, fileSource, formatWarning, looksLikeNoTrace, readTrace, textSource } from '../../../src/trace/reader';
+import { NotATraceError, fileSource, formatWarning, looksLikeNoTrace, parseTrace, readTrace, textSource } from '../../../src/trace/reader';
 import type { ParseProgress, ParseStats, TraceSource } from '../../../src/trace/reader';
 import type { TraceRecord } from '../../../src/trace/tracepoints';
 import { formatTraceLine } from '../../../src/trace/format';
@@ -77,6 +77,14 @@ describe('trace reader (streaming)', () => {
     assert.equal(records.length, 40);
     assert.deepEqual(records.map((r) => r.cpu), recs.map((_r, i) => i % 3));
     assert.deepEqual(records.map((r) => r.line), recs.map((_r, i) => i + 1));
+  });
+
+  it('parseTrace hands the same records to a sink as readTrace yields, with the same statistics', async () => {
+    const got: TraceRecord[] = [];
+    const stats = await parseTrace(byteSource(SAMPLE, [7, 100]), got);
+    const whole = await readAll(byteSource(SAMPLE, [7, 100]));
+    assert.deepEqual(got, whole.records);
+    assert.deepEqual(stats, whole.stats);
   });
 
   it('reports progress per chunk up to the total size', async () => {
