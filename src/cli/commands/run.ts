@@ -50,7 +50,8 @@ interface Notice { seq: number; fn: string; anchor: string | null; message: stri
 
 export interface RunSummary {
   events: number;
-  /** Events per name (kernel function, hook, SEAMCALL, KVM_BUG_ON, WARN...), the names `expect.calls` counts. */
+  /** Events per name, every kind but 'step' (functions, hooks, SEAMCALLs, KVM_BUG_ON, WARN_ON_ONCE,
+   *  invariant names): what `expect.calls` counts. */
   calls: Record<string, number>;
   /** Per SEAMCALL, how often each result came back. */
   seamcall_results: Record<string, Record<string, number>>;
@@ -59,7 +60,6 @@ export interface RunSummary {
   invariant_violations: Notice[];
 }
 
-const CALL_KINDS = new Set(['call', 'hook', 'seamcall', 'kvm_bug', 'warn']);
 
 /** Events per kind and name, for the grouped text summary (a name can be both a tdp_mmu.c
  *  helper and the kvm_x86_ops hook it calls, e.g. split_external_spt). */
@@ -72,7 +72,7 @@ function summarize(rec: Recording): { summary: RunSummary; byKind: ByKind } {
   const summary: RunSummary = { events: rec.length, calls: {}, seamcall_results: {}, kvm_bug: null, warnings: [], invariant_violations: [] };
   for (let seq = 0; seq < rec.length; seq++) {
     const e = rec.event(seq);
-    if (CALL_KINDS.has(e.kind)) {
+    if (e.kind !== 'step') {
       calls.set(e.fn, (calls.get(e.fn) ?? 0) + 1);
       const k = byKind.get(e.kind) ?? new Map<string, number>();
       k.set(e.fn, (k.get(e.fn) ?? 0) + 1);

@@ -72,6 +72,11 @@ describe('tdp-sim run', () => {
     for (let p: number | null = bug.parent; p !== null; p = main.doc.events[p].parent) chain.unshift(main.doc.events[p].fn);
     assert.deepEqual(chain.slice(-4), ['tdp_mmu_split_huge_page', 'tdp_mmu_link_sp', 'tdp_mmu_iter_set_spte', 'tdp_mmu_set_spte']);
     assert.ok(main.doc.summary.invariant_violations.length > 0, 'mirror and S-EPT disagree after the KVM_BUG_ON');
+    // summary.calls counts what expect.calls counts: every event but steps, invariants included.
+    const invNames = new Set<string>(main.doc.summary.invariant_violations.map((x: { fn: string }) => x.fn));
+    for (const fn of invNames) assert.equal(main.doc.summary.calls[fn], main.doc.summary.invariant_violations.filter((x: { fn: string }) => x.fn === fn).length);
+    assert.equal(main.doc.summary.calls.KVM_BUG_ON, 1);
+    assert.equal(main.doc.summary.calls.split, undefined, 'step events are not calls');
     assert.deepEqual(main.doc.scenario.what_if, ['private mappings up to 2M (mainline allows 4K)']);
   });
 
