@@ -72,6 +72,10 @@ async function run(args: string[], io: CliIO): Promise<number> {
     if (err.code) { io.err(`tdp-sim trace: cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}\n`); return 2; }
     throw e;
   }
+  if (t.parse.lines === 0) {
+    io.err(`tdp-sim trace: ${file} is empty\n`);
+    return 2;
+  }
   if (looksLikeNoTrace(t.parse)) {
     const first = t.parse.malformed.first[0];
     io.err(`tdp-sim trace: ${file} is not a trace: no line looks like ftrace or trace-cmd report output${first ? ` (${formatWarning(first)})` : ''}\n`);

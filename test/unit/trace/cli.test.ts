@@ -1,4 +1,6 @@
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { runCli } from '../cli/io';
 
@@ -62,6 +64,15 @@ describe('tdp-sim trace', () => {
     assert.equal(missing.code, 2);
     assert.match(missing.err, /cannot read no\/such\/file\.txt: no such file/);
     assert.equal((await runCli(['trace', fx('')])).code, 2);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tdp-trace-cli-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'empty.trace'), '');
+      const empty = await runCli(['trace', path.join(dir, 'empty.trace')]);
+      assert.equal(empty.code, 2);
+      assert.match(empty.err, /empty\.trace is empty/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     const prose = await runCli(['trace', fx('not-a-trace.txt')]);
     assert.equal(prose.code, 2);
     assert.match(prose.err, /not-a-trace\.txt is not a trace: .*not-a-trace\.txt:1:1: not a trace event line/);
