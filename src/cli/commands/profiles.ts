@@ -29,7 +29,7 @@ const ROWS: Array<{ title: string; value: (p: Profile) => string }> = [
   { title: 'private→shared conversion splits', value: (p) => (!p.tdx ? '-' : p.splitOnConversion ? 'yes' : 'no') },
 ];
 
-export function profileToJSON(p: Profile): Record<string, unknown> {
+function profileToJSON(p: Profile): Record<string, unknown> {
   return {
     name: p.name,
     title: p.title,

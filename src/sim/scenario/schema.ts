@@ -4,6 +4,7 @@ import Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import schemaJson from '../../../schemas/tdpsim.schema.json';
 import type { Plain } from './yaml-source';
+import { pointerChild } from './yaml-source';
 import { nearest } from './suggest';
 
 export const SCENARIO_SCHEMA = schemaJson as unknown as JsonSchema;
@@ -36,11 +37,6 @@ function validate(): ValidateFunction {
   return validator;
 }
 
-/** Enum values of a schema definition, e.g. definitionEnum('seamcall'). */
-export function definitionEnum(name: string): readonly unknown[] {
-  return SCENARIO_SCHEMA.definitions?.[name]?.enum ?? [];
-}
-
 /** Validates against the shipped schema; one problem per offending value, in document order. */
 export function checkSchema(value: Plain): SchemaProblem[] {
   const v = validate();
@@ -67,7 +63,7 @@ function describeErrors(errors: ErrorObject[]): SchemaProblem[] {
         const where = parent?.title === 'step' ? 'unknown step' : `unknown key`;
         const context = parent?.title && parent.title !== 'step' ? ` in ${parent.title}` : '';
         const expected = allowed.length ? ` (expected one of: ${allowed.join(', ')})` : ' (it takes no keys)';
-        put(`${pointer}/${key}#key`, 0, { pointer: childPointer(pointer, key), onKey: true, message: `${where} '${key}'${context}${expected}` });
+        put(`${pointer}/${key}#key`, 0, { pointer: pointerChild(pointer, key), onKey: true, message: `${where} '${key}'${context}${expected}` });
         break;
       }
       case 'required': {
@@ -92,7 +88,7 @@ function describeErrors(errors: ErrorObject[]): SchemaProblem[] {
         const what = parent?.title ?? (propertyName !== undefined ? 'name' : `value for '${name}'`);
         const message = `unknown ${what} ${show(given)} (${expected(given, parent?.enum ?? [], what)})`;
         if (propertyName !== undefined) {
-          put(`${pointer}/${propertyName}#key`, 1, { pointer: childPointer(pointer, propertyName), onKey: true, message });
+          put(`${pointer}/${propertyName}#key`, 1, { pointer: pointerChild(pointer, propertyName), onKey: true, message });
         } else {
           put(pointer, 1, { pointer, onKey: false, message });
         }
@@ -101,7 +97,7 @@ function describeErrors(errors: ErrorObject[]): SchemaProblem[] {
       case 'pattern': {
         const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName;
         if (propertyName !== undefined) {
-          put(`${pointer}/${propertyName}#key`, 1, { pointer: childPointer(pointer, propertyName), onKey: true, message: `'${propertyName}' is not a function, hook or SEAMCALL name` });
+          put(`${pointer}/${propertyName}#key`, 1, { pointer: pointerChild(pointer, propertyName), onKey: true, message: `'${propertyName}' is not a function, hook or SEAMCALL name` });
         }
         break; // value patterns are inside value-kind anyOfs, described below
       }
@@ -144,10 +140,6 @@ function expected(given: unknown, choices: readonly unknown[], what: string): st
   if (choices.length <= 8) return `expected one of: ${choices.map(String).join(', ')}`;
   const guess = typeof given === 'string' ? nearest(given, choices.map(String)) : undefined;
   return `${guess ? `did you mean ${guess}? ` : ''}one of ${choices.length} known ${what} names; see schemas/tdpsim.schema.json`;
-}
-
-function childPointer(pointer: string, key: string): string {
-  return `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 }
 
 function lastSegment(pointer: string): string {
