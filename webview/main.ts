@@ -39,7 +39,7 @@ function save(): void {
 
 /** Toolbar buttons: label, action, tooltip (with the keybinding contributed in package.json). */
 const CONTROLS: Array<[string, NavAction, string]> = [
-  ['⏮', 'first', 'First event (Alt+Home)'],
+  ['« first', 'first', 'First event (Alt+Home)'],
   ['⇤ hook', 'prevHook', 'Run back to the previous hook call (Alt+PageUp)'],
   ['↶ over', 'stepOverBack', 'Step over backward (Shift+F10)'],
   ['◀', 'stepBack', 'Step back through the timeline (Alt+Left)'],
@@ -48,7 +48,7 @@ const CONTROLS: Array<[string, NavAction, string]> = [
   ['↓ into', 'stepInto', 'Step into: the very next event (F11)'],
   ['↑ out', 'stepOut', 'Step out of the current call (Shift+F11)'],
   ['hook ⇥', 'nextHook', 'Run to the next hook call (Alt+PageDown)'],
-  ['⏭', 'last', 'Last event (Alt+End)'],
+  ['last »', 'last', 'Last event (Alt+End)'],
 ];
 
 const act: DetailActions = {

@@ -10,6 +10,7 @@ export const ROW_HEIGHT = 22;
 const OVERSCAN = 40;
 /** Largest scroll height used; longer lists scroll proportionally. */
 const MAX_SCROLL_HEIGHT = 4_000_000;
+const PENDING_TIMEOUT_MS = 1500;
 
 export interface TimelineCallbacks {
   requestRows(start: number, count: number): void;
@@ -28,12 +29,14 @@ export class TimelineList {
   private readonly rowsBox: HTMLElement;
   private total = 0;
   private cache = new Map<number, RowView>();
-  /** Windows asked for and not answered yet, as "start:count". */
-  private pending = new Set<string>();
+  /** Windows asked for and not answered yet ("start:count" → when asked), so a scroll does
+   *  not ask twice; one left unanswered for long (a message lost while the panel was moving) is
+   *  asked again. */
+  private pending = new Map<string, number>();
   private currentSeq = -1;
   private currentIndex = -1;
   private nearestIndex = 0;
-  private frame = 0;
+  private scheduled = false;
 
   constructor(private readonly cb: TimelineCallbacks) {
     this.spacer = h('div', { class: 'tl-spacer' });
@@ -60,8 +63,7 @@ export class TimelineList {
 
   addRows(start: number, total: number, rows: RowView[]): void {
     if (total !== this.total) return; // an answer for a filter that is gone
-    this.pending.delete(`${start}:${rows.length}`);
-    for (const key of [...this.pending]) if (Number(key.split(':')[0]) === start) this.pending.delete(key);
+    for (const key of [...this.pending.keys()]) if (Number(key.split(':')[0]) === start) this.pending.delete(key);
     rows.forEach((r, i) => this.cache.set(start + i, r));
     this.schedule();
   }
@@ -117,12 +119,18 @@ export class TimelineList {
     }
   }
 
+  /** Render once, at the next animation frame; or after a short timeout when no frame comes
+   *  (a webview that is not being painted, e.g. in a background tab, gets no frames). */
   private schedule(): void {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const run = () => {
+      if (!this.scheduled) return;
+      this.scheduled = false;
       this.render();
-    });
+    };
+    requestAnimationFrame(run);
+    setTimeout(run, 50);
   }
 
   private render(): void {
@@ -149,9 +157,12 @@ export class TimelineList {
     const start = Math.max(0, first - OVERSCAN);
     const count = Math.min(this.total, last + OVERSCAN) - start;
     const key = `${start}:${count}`;
-    if (count <= 0 || this.pending.has(key)) return;
-    this.pending.add(key);
+    const asked = this.pending.get(key);
+    if (count <= 0 || (asked !== undefined && Date.now() - asked < PENDING_TIMEOUT_MS)) return;
+    this.pending.set(key, Date.now());
     this.cb.requestRows(start, count);
+    // Render again after the timeout: if the answer never came, this asks once more.
+    setTimeout(() => this.schedule(), PENDING_TIMEOUT_MS + 50);
   }
 
   /** Keep the cache to a few screens around the view, so memory stays flat while scrolling. */

@@ -83,7 +83,9 @@ export class StepperController implements vscode.Disposable {
     const session = new StepperSession(loaded.recording, source, loaded.vm);
     if (opts.filter) session.setFilter(opts.filter);
     if (opts.seq !== undefined) session.seek(opts.seq, 'restore');
-    await this.links.open(loaded.recording.profile);
+    // Linking parses the kernel tree (seconds on a first run): the stepper shows at once with
+    // symbolic locations, and redraws when the lines are known (links.onDidChange).
+    void this.links.open(loaded.recording.profile);
     this.setSession(session);
     if (opts.show !== false || opts.panel) this.showPanel(opts.panel);
     this.services.log.info(`stepping ${source.kind} ${source.path}: ${loaded.recording.length} events, profile ${loaded.recording.profile}`);

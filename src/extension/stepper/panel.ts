@@ -66,9 +66,9 @@ export class StepperPanel implements vscode.Disposable {
   }
 
   private post(m: HostMessage): void {
-    // A hidden webview does not exist: it asks for everything with 'ready' when shown again.
-    if (this.disposed || !this.panel.visible) return;
-    void this.panel.webview.postMessage(m);
+    // A hidden webview does not exist and drops what it is sent; it asks for everything with
+    // 'ready' when shown again.
+    if (!this.disposed) void this.panel.webview.postMessage(m);
   }
 
   private postInit(): void {

@@ -31,6 +31,13 @@ async function until<T>(what: string, get: () => T | undefined | false, timeoutM
   }
 }
 
+/** Runs a scenario and waits until its anchors are resolved in the kernel tree (if any). */
+async function runScenario(file: string, profile?: string): Promise<void> {
+  await vscode.commands.executeCommand('tdpMmuSim.runScenario', vscode.Uri.file(file), ...(profile ? [profile] : []));
+  const s = stepper.controller.session;
+  if (s) await stepper.links.open(s.rec.profile);
+}
+
 function session() {
   const s = stepper.controller.session;
   assert.ok(s, 'no stepping session');
@@ -68,7 +75,7 @@ describe('stepper: a shipped scenario on the huge-page RFC fixture tree', functi
   });
 
   it('"Run Scenario" simulates it and opens the stepper panel', async () => {
-    await vscode.commands.executeCommand('tdpMmuSim.runScenario', vscode.Uri.file(path.join(scenarios, 'split-private-2m-rfc.tdpsim.yaml')));
+    await runScenario(path.join(scenarios, 'split-private-2m-rfc.tdpsim.yaml'));
     const s = session();
     assert.strictEqual(s.rec.profile, 'hugepage-rfc-v2');
     assert.ok(s.rec.length > 10, `only ${s.rec.length} events`);
@@ -167,7 +174,7 @@ describe('stepper: anchors the kernel tree lacks are never placed elsewhere', fu
   });
 
   it('an RFC recording on a mainline tree: the split hook has no line, the status says absent', async () => {
-    await vscode.commands.executeCommand('tdpMmuSim.runScenario', vscode.Uri.file(path.join(scenarios, 'split-private-2m-rfc.tdpsim.yaml')));
+    await runScenario(path.join(scenarios, 'split-private-2m-rfc.tdpsim.yaml'));
     await stepUntil('tdpMmuSim.nextHook', () => session().rec.event(session().position).fn === 'split_external_spt');
     const anchor = session().rec.event(session().position).anchor!;
     const where = stepper.controller.locate(anchor);
@@ -189,7 +196,7 @@ describe('stepper: without a kernel tree', function () {
 
   it('steps with symbolic locations and highlights nothing', async () => {
     await setKernelTree('');
-    await vscode.commands.executeCommand('tdpMmuSim.runScenario', vscode.Uri.file(path.join(scenarios, 'private-4k-fault.tdpsim.yaml')));
+    await runScenario(path.join(scenarios, 'private-4k-fault.tdpsim.yaml'));
     await stepUntil('tdpMmuSim.stepForward', () => session().rec.event(session().position).anchor !== null);
     const s = session();
     assert.strictEqual(s.positionView(stepper.controller.locate).location.status, 'symbolic');
