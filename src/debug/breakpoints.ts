@@ -8,7 +8,7 @@ import type { Recording, SimEvent } from '../sim/types';
 import { compile, format, truthy, type Compiled } from './expr';
 import { displayValue } from './variables';
 import { anchorsInFile, type AnchorLocator, type PlacedAnchor } from './locator';
-import { describeEntry, eventEnv, FUNCTIONS, knownNames, type EntryRef, type ValueContext } from './values';
+import { describeEntry, eventEnv, FUNCTIONS, knownNames, type EntryRef, type RecordLines, type ValueContext } from './values';
 
 /** What the DAP client sent for one breakpoint, minus the location. */
 export interface BreakpointOptions {
@@ -135,6 +135,7 @@ export class BreakpointSet {
     this.locator = locator;
     this.names = undefined;
     this.fns = undefined;
+    this.lineIndex = undefined;
     for (const [file, list] of this.files) this.resolveLines(file, list);
     this.functions.forEach((e) => Object.assign(e, this.resolveFunction(e.spec, e.id)));
     this.data.forEach((e) => Object.assign(e, this.resolveData(e.spec, e.id)));
@@ -205,16 +206,37 @@ export class BreakpointSet {
   }
 
   private resolveLines(file: string, list: Entry<LineSpec>[]): void {
-    const steps = this.rec.steps.filter((s) => s.source && path.resolve(s.source.file) === file);
-    const placed = steps.length ? [] : anchorsInFile(this.locator, file);
+    const records = this.ctx.records && path.resolve(this.ctx.records.file) === file ? this.ctx.records : undefined;
+    const steps = records ? [] : this.rec.steps.filter((s) => s.source && path.resolve(s.source.file) === file);
+    const placed = records || steps.length ? [] : anchorsInFile(this.locator, file);
     for (const e of list) {
-      const loc = steps.length ? this.resolveStepLine(steps, e.spec.line) : this.resolveKernelLine(file, placed, e.spec.line);
+      const loc = records ? this.resolveRecordLine(records, e.spec.line)
+        : steps.length ? this.resolveStepLine(steps, e.spec.line) : this.resolveKernelLine(file, placed, e.spec.line);
       const r = 'error' in loc
         ? { bp: undefined, status: { id: e.id, verified: false, line: e.spec.line, message: loc.error } }
         : this.make(e.id, loc.where, e.spec, loc.line, loc.note);
       e.bp = r.bp;
       e.status = r.status;
     }
+  }
+
+  /** First event of each trace line that has one (built on the first trace-file breakpoint). */
+  private lineIndex?: Map<number, number>;
+
+  /** A line of the replayed trace: its first event, or the next replayed line's. */
+  private resolveRecordLine(records: RecordLines, line: number): { where: Where; line: number; note?: string } | { error: string } {
+    if (!this.lineIndex) {
+      this.lineIndex = new Map();
+      for (let s = 0; s < this.rec.length; s++) {
+        const l = records.lineOf(s);
+        if (!this.lineIndex.has(l)) this.lineIndex.set(l, s);
+      }
+    }
+    let at = line;
+    while (!this.lineIndex.has(at) && at <= line + 1000) at++;
+    const seq = this.lineIndex.get(at);
+    if (seq === undefined) return { error: `line ${line}: no replayed trace record on it or in the 1000 lines after it` };
+    return { where: { kind: 'seq', seq }, line: at, note: at !== line ? `moved to the next replayed record (line ${at})` : undefined };
   }
 
   private resolveStepLine(steps: Recording['steps'], line: number): { where: Where; line: number; note?: string } | { error: string } {

@@ -46,7 +46,11 @@ function callSite(caller: string, callee: string): Anchor | undefined {
   return ANCHORS.find((a) => a.fn === caller && a.pattern.kind === 'call' && a.pattern.callee === callee);
 }
 
-export function framesOf(rec: Recording, seq: number, locator: AnchorLocator): Frame[] {
+/**
+ * `recordSource`: where an event's input record is, when that is finer than its step (the trace
+ * line of a replayed event); the bottom frame then points there.
+ */
+export function framesOf(rec: Recording, seq: number, locator: AnchorLocator, recordSource?: (seq: number) => SourceLocation | undefined): Frame[] {
   const chain = ancestry(rec, seq);
   const ev = chain[0];
   const stack = ev.stack;
@@ -65,11 +69,16 @@ export function framesOf(rec: Recording, seq: number, locator: AnchorLocator): F
     let anchor = inner?.anchor && !(i === innermost && isIndirect(ev)) ? anchorById(inner.anchor) : undefined;
     if (anchor?.fn !== fn) anchor = i < innermost ? callSite(fn, stack[i + 1]) : undefined;
     if (!isIndirect(own)) anchor ??= anchorById(fn);
-    const focus = i < innermost || !(isIndirect(ev) || (ev.anchor !== null && anchorById(ev.anchor)?.fn !== ev.fn));
+    // Only a call can be "not entered yet"; a KVM_BUG_ON, WARN, invariant or trace record sits
+    // in the function on top of its stack.
+    const focus = i < innermost || !(isIndirect(ev) || (ev.kind === 'call' && ev.anchor !== null && anchorById(ev.anchor)?.fn !== ev.fn));
     const source = isIndirect(own) ? indirectFrame(rec, own!) : placeFrame(rec, fn, anchor, locator);
     frames.push({ name: fn, event: own, anchor, source, focus });
   }
-  frames.push(stepFrame(rec, ev));
+  const record = recordSource?.(seq);
+  frames.push(record
+    ? { name: `${ev.kind === 'trace' ? ev.fn : 'record'} (line ${record.line})`, event: undefined, anchor: undefined, source: { kind: 'file', path: record.file, line: record.line }, focus: true }
+    : stepFrame(rec, ev));
   return frames;
 }
 

@@ -1,13 +1,16 @@
 // What a launch of the debug adapter loads, wired to the real product: a *.tdpsim.yaml scenario
-// is simulated, anything else is replayed as an ftrace file; kernel trees go through the source
-// linker. Shared by the inline adapter (src/extension/debug/) and `tdp-sim dap`.
+// is simulated, anything else is replayed as an ftrace / trace-cmd text file (src/trace/);
+// kernel trees go through the source linker. Shared by the inline adapter (src/extension/debug/) and `tdp-sim dap`.
 import type { ProfileName } from '../sim/types';
 import { loadScenarioFile, ScenarioError, formatIssue } from '../sim/scenario';
-import { simulate } from '../sim/simulate';
+import { SimInputError, simulate } from '../sim/simulate';
+import { fileSource, formatWarning, importTrace, looksLikeNoTrace, NotATraceError } from '../trace';
 import { treeLocator, treeOfFile } from './linker';
 import type { LoadedRecording, SessionDeps } from './session';
 
 const SCENARIO_FILE = /\.ya?ml$/i;
+/** Findings listed in the debug console at launch; all of them remain stops of the invariant filter. */
+const MAX_NOTED_FINDINGS = 20;
 
 export interface DepsOptions {
   /** Directory holding tree-sitter's .wasm files (the extension's dist/); default node_modules. */
@@ -26,11 +29,10 @@ export function defaultSessionDeps(o: DepsOptions): SessionDeps {
   };
 }
 
-/** Simulate a scenario file (errors: one line per problem, file:line:column). */
+/** Simulate a scenario file, or replay an ftrace / trace-cmd text file. Errors name the file (and
+ *  line and column for scenarios). */
 export async function loadRecording(file: string, profile: ProfileName | undefined, cwd?: string): Promise<LoadedRecording> {
-  if (!SCENARIO_FILE.test(file)) {
-    throw new Error(`${file}: trace replay is not available in this build; launch a *.tdpsim.yaml scenario`);
-  }
+  if (!SCENARIO_FILE.test(file)) return loadTrace(file, profile);
   let scenario;
   try {
     scenario = loadScenarioFile(file, { profile, cwd });
@@ -38,5 +40,39 @@ export async function loadRecording(file: string, profile: ProfileName | undefin
     if (e instanceof ScenarioError) throw new Error(e.issues.map(formatIssue).join('\n'));
     throw e;
   }
-  return { recording: simulate(scenario, {}), vm: scenario.vm.type };
+  try {
+    return { recording: simulate(scenario, {}), vm: scenario.vm.type };
+  } catch (e) {
+    if (e instanceof SimInputError) throw new Error(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Replay a trace (profile default mainline). The first replayed VM address space is debugged;
+ *  the others, warnings and findings are reported as notes. */
+async function loadTrace(file: string, profile: ProfileName | undefined): Promise<LoadedRecording> {
+  let t;
+  try {
+    t = await importTrace(fileSource(file), { profile });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (e instanceof NotATraceError) throw new Error(err.message);
+    if (err.code) throw new Error(`${file}: cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`);
+    throw e;
+  }
+  if (t.parse.lines === 0) throw new Error(`${file} is empty`);
+  if (looksLikeNoTrace(t.parse) || t.vms.length === 0) {
+    const first = t.parse.malformed.first[0];
+    throw new Error(`${file} is neither a *.tdpsim.yaml scenario nor a trace: no line looks like ftrace or trace-cmd report output of the KVM MMU tracepoints${first ? ` (${formatWarning(first)})` : ''}`);
+  }
+  const [vm, ...others] = t.vms;
+  const notes = [
+    `${file}: replayed ${t.parse.records} trace records as ${vm.key} (${vm.plan.vmType}: ${vm.plan.vmTypeReason}), profile ${t.profile}`,
+    ...others.map((o) => `${file}: also has ${o.key} (${o.recording.length} events), not debugged in this session`),
+    ...t.parse.malformed.first.map((w) => `${file}: skipped: ${formatWarning(w)}`),
+  ];
+  const findings = t.findings.filter((f) => f.vm === vm.key);
+  notes.push(...findings.slice(0, MAX_NOTED_FINDINGS).map((f) => `${file}:${f.line}: ${f.severity}: ${f.message}`));
+  if (findings.length > MAX_NOTED_FINDINGS) notes.push(`${file}: ... and ${findings.length - MAX_NOTED_FINDINGS} more findings (each stops on the "invariant violation" exception filter)`);
+  return { recording: vm.recording, vm: vm.plan.vmType, notes, records: { file, lineOf: (seq) => vm.recording.lineOf(seq) } };
 }

@@ -17,7 +17,7 @@ import { BreakpointSet, EXCEPTION_FILTERS, type BreakpointStatus, type Hit } fro
 import { compile, Fields, type Env } from './expr';
 import { framesOf, listingText, symbolicListing, type Frame } from './frames';
 import { noTreeLocator, type AnchorLocator } from './locator';
-import { entryKey, eventEnv, parseEntryKey, type EntryRef, type ValueContext, type VmType } from './values';
+import { entryKey, eventEnv, parseEntryKey, type EntryRef, type RecordLines, type ValueContext, type VmType } from './values';
 import { scopesOf, valueNode, type VarNode } from './variables';
 
 /** Launch attributes (package.json contributes.debuggers[tdp-mmu-sim]). */
@@ -34,6 +34,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
 export interface LoadedRecording {
   recording: Recording;
   vm: VmType;
+  /** A replayed trace: where each event's record is (frames and breakpoints in the trace file). */
+  records?: RecordLines;
   /** Messages to show in the debug console (trace lines skipped, ...). */
   notes?: string[];
 }
@@ -214,7 +216,7 @@ export class TdpDebugSession extends LoggingDebugSession {
     if (loaded.recording.length === 0) throw new Error(`${scenario}: the simulation produced no events`);
     this.launchArgs = args;
     this.rec = loaded.recording;
-    this.ctx = { rec: loaded.recording, vm: loaded.vm };
+    this.ctx = { rec: loaded.recording, vm: loaded.vm, records: loaded.records };
     for (const n of loaded.notes ?? []) this.console(n);
     const tree = args.kernelTree ? path.resolve(base, args.kernelTree) : this.deps.defaultTree;
     this.locator = noTreeLocator();
@@ -464,7 +466,8 @@ export class TdpDebugSession extends LoggingDebugSession {
     // A callee not entered yet (the event is its call, made at a line of the caller) is not a
     // frame of its own here, as in any debugger stopped on a call line: the caller's frame is on
     // top at that line, and the call's arguments are its "Calling ...()" scope.
-    const frames = framesOf(this.rec!, seq, this.locator);
+    const records = this.ctx!.records;
+    const frames = framesOf(this.rec!, seq, this.locator, records && ((s) => ({ file: records.file, line: records.lineOf(s), column: 1 })));
     this.calling = frames.length > 1 && !frames[0].focus ? frames[0].event : undefined;
     this.frames = this.calling ? frames.slice(1) : frames;
     const ev = new StoppedEvent(reason, THREAD_ID) as DebugProtocol.StoppedEvent;

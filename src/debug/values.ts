@@ -99,6 +99,13 @@ export function lookupEntry(state: SimState, table: TableName, gfn: number, leve
 export interface ValueContext {
   rec: Recording;
   vm: VmType;
+  /** A replayed trace: the file and the line of each event's record (TraceRecording.lineOf). */
+  records?: RecordLines;
+}
+
+export interface RecordLines {
+  file: string;
+  lineOf(seq: number): number;
 }
 
 /** Functions that take a `struct tdp_iter *iter` (tdp_mmu.c): tdp_mmu_iter_set_spte(kvm, iter,

@@ -8,6 +8,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { defaultSessionDeps } from '../../../src/debug/launch';
 import { loadScenarioFile } from '../../../src/sim/scenario';
 import { simulate } from '../../../src/sim/simulate';
+import { importTraceFile } from '../../../src/trace';
 import { is_last_spte, is_shadow_present_pte } from '../../../src/sim/spte';
 import type { ProfileName, Recording, SimEvent } from '../../../src/sim/types';
 import { launchWith, scopeVars, startAdapter, stopAfter, topFrame, type Adapter } from './harness';
@@ -318,6 +319,38 @@ describe('debug adapter over DAP', function () {
     const st = await stopAfter(a.dc, () => a.dc.restartRequest({}));
     assert.equal(st.body.reason, 'function breakpoint');
     assert.equal(await seqNow(a), first);
+  });
+
+  it('replays an ftrace/trace-cmd file: frames at the trace line, findings stop on "invariant violation"', async () => {
+    const trace = path.join(REPO, 'test/fixtures/trace/td-conversion.trace-cmd.txt');
+    const t = await importTraceFile(trace);
+    const rec = t.vms[0].recording;
+    const finding = t.findings[0];
+    assert.ok(finding, 'the fixture has a mirror present → present change');
+    const inv = events(rec).find((e) => e.kind === 'invariant')!;
+    const st = await launchWith(a.dc, { scenario: trace, kernelTree: tree('mainline') }, async () => {
+      await a.dc.setExceptionBreakpointsRequest({ filters: ['invariant'] });
+    });
+    assert.equal(st.body.reason, 'exception');
+    assert.equal(await seqNow(a), inv.seq);
+    const info = await a.dc.exceptionInfoRequest({ threadId: 1 });
+    assert.deepEqual([info.body.exceptionId, info.body.description], ['invariant violation', finding.message]);
+    const frames = (await a.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+    const bottom = frames[frames.length - 1];
+    assert.deepEqual([bottom.source?.path, bottom.line], [trace, finding.line]);
+    assert.ok(frames.some((f) => f.name === 'handle_changed_spte' && f.source?.path === tdpMmuC('mainline')), frames.map((f) => f.name).join(' < '));
+    // A breakpoint on a trace line stops at that record's first event.
+    const firstLine = rec.lineOf(0);
+    const bp = await a.dc.setBreakpointsRequest({ source: { path: trace }, breakpoints: [{ line: firstLine }] });
+    assert.deepEqual([bp.body.breakpoints[0].verified, bp.body.breakpoints[0].line], [true, firstLine]);
+    await stopAfter(a.dc, () => a.dc.reverseContinueRequest({ threadId: 1 }));
+    assert.equal(await seqNow(a), 0);
+  });
+
+  it('a launch of something that is neither a scenario nor a trace says so', async () => {
+    await a.dc.initializeRequest();
+    const junk = path.join(REPO, 'test/fixtures/trace/not-a-trace.txt');
+    await assert.rejects(a.dc.launchRequest({ scenario: junk } as DebugProtocol.LaunchRequestArguments), /is neither a \*\.tdpsim\.yaml scenario nor a trace/);
   });
 
   it('a scenario with errors fails the launch with file:line:column', async () => {
