@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: external programs enabled')),
   );
   const debug = registerDebugger(services);
-  const stepper = registerStepper(services);
+  const stepper = registerStepper(services, debug);
   const review = registerReview(services, stepper);
   // Checked after activation so a slow file system never delays it; each problem is a warning.
   setTimeout(() => settings.check(false).catch((e) => log.error(`checking settings: ${e}`)), 0);

@@ -11,8 +11,10 @@ import { SourceLinks } from '../editor/sourceLinks';
 import { StepperStatusBar } from '../editor/statusBar';
 import { ScenarioLenses } from '../scenarios/scenarioLens';
 import { SCENARIOS_VIEW, ScenarioTree } from '../scenarios/scenarioTree';
+import type { TdpDebugSessions } from '../debug/sessions';
 import { registerStepperCommands } from './commands';
 import { StepperController } from './controller';
+import { bridgeDebugger } from './debugBridge';
 
 /** What the extension-host tests reach through the extension's API. */
 export interface StepperApi {
@@ -24,7 +26,7 @@ export interface StepperApi {
 const C_FILES: vscode.DocumentSelector = [{ scheme: 'file', language: 'c' }];
 const SCENARIO_FILES: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/*.tdpsim.yaml' }];
 
-export function registerStepper(services: ExtensionServices): StepperApi {
+export function registerStepper(services: ExtensionServices, debug: TdpDebugSessions): StepperApi {
   const links = new SourceLinks(services);
   const controller = new StepperController(services, links);
   const currentLine = new CurrentLine(services, controller, links);
@@ -34,6 +36,8 @@ export function registerStepper(services: ExtensionServices): StepperApi {
   services.context.subscriptions.push(
     links, controller, currentLine, fnLenses, scenarioLenses, tree,
     new StepperStatusBar(controller, links),
+    // The stepper and a tdp-mmu-sim debug session share one position.
+    bridgeDebugger(controller, debug, services.log),
     vscode.languages.registerHoverProvider(C_FILES, new SimulatedValueHovers(services, controller, links)),
     vscode.languages.registerCodeLensProvider(C_FILES, fnLenses),
     vscode.languages.registerCodeLensProvider(SCENARIO_FILES, scenarioLenses),

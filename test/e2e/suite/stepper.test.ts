@@ -205,3 +205,40 @@ describe('stepper: without a kernel tree', function () {
     assert.ok(s.position > 0);
   });
 });
+
+describe('stepper and debugger: one session, one position', function () {
+  this.timeout(60_000);
+  let api: ExtensionApi;
+
+  before(async () => {
+    api = await vscode.extensions.getExtension<ExtensionApi>(ID)!.activate();
+    await setKernelTree(fixture('hugepage-rfc-v2'));
+  });
+  after(async () => {
+    if (vscode.debug.activeDebugSession) await vscode.debug.stopDebugging(vscode.debug.activeDebugSession);
+    await setKernelTree('');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('a debug session stopping shows its recording in the stepper; moves go both ways', async () => {
+    const started = await vscode.debug.startDebugging(undefined, {
+      type: 'tdp-mmu-sim', request: 'launch', name: 'e2e: stepper bridge',
+      scenario: path.join(scenarios, 'split-private-2m-rfc.tdpsim.yaml'), stopOnEntry: true,
+    });
+    assert.ok(started);
+    const pos = await until('the debugger to stop on entry', () => api.debug.position());
+    const s = await until('the stepper to adopt the recording', () => stepper.controller.session?.rec === pos.recording && stepper.controller.session);
+    assert.strictEqual(s.position, pos.seq);
+
+    // Stepper → debugger.
+    await vscode.commands.executeCommand('tdpMmuSim.nextHook');
+    const hook = s.position;
+    assert.ok(hook > pos.seq);
+    await until('the debugger to follow the stepper', () => api.debug.position()?.seq === hook);
+
+    // Debugger → stepper.
+    await vscode.commands.executeCommand('workbench.action.debug.stepInto');
+    await until('the stepper to follow the debugger', () => api.debug.position()?.seq !== hook && s.position === api.debug.position()?.seq);
+    assert.strictEqual(stepper.controller.session, s, 'still the same session');
+  });
+});
