@@ -310,6 +310,21 @@ describe('debug adapter over DAP', function () {
     await assert.rejects(a.dc.customRequest('tdpSeek', { seq: 'x' }), /'seq' must be an integer/);
   });
 
+  it('pause while stopped reports a pause stop where it is; continue at the end stays at the end', async () => {
+    await launchWith(a.dc, { scenario: SPLIT, stopOnEntry: true });
+    await stopAfter(a.dc, () => a.dc.nextRequest({ threadId: 1 }));
+    const at = await seqNow(a);
+    const paused = await stopAfter(a.dc, () => a.dc.pauseRequest({ threadId: 1 }));
+    assert.equal(paused.body.reason, 'pause');
+    assert.equal(await seqNow(a), at);
+    const end = await stopAfter(a.dc, () => a.dc.continueRequest({ threadId: 1 }));
+    assert.equal(end.body.reason, 'end');
+    const last = simulated(SPLIT).length - 1;
+    assert.equal(await seqNow(a), last);
+    const again = await stopAfter(a.dc, () => a.dc.nextRequest({ threadId: 1 }));
+    assert.deepEqual([again.body.reason, await seqNow(a)], ['end', last]);
+  });
+
   it('restart re-simulates and keeps the breakpoints', async () => {
     await launchWith(a.dc, { scenario: SPLIT }, async () => {
       await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'split_external_spt' }] });
