@@ -38,8 +38,10 @@ export class Invariants implements WriteObserver, PropagationWindows {
   }
 
   close(t: Thread): void {
-    const w = this.windows.get(t)?.pop();
+    const list = this.windows.get(t);
+    const w = list?.pop();
     if (!w) throw new Error('internal: invariant window closed twice');
+    if (list!.length === 0) this.windows.delete(t);
     for (const [gfn, level] of w.deferred) this.checkOrDefer(t, gfn, level);
   }
 

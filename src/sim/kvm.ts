@@ -89,7 +89,7 @@ export class Kvm {
   private nextPfn = PT_BASE_PFN;
   /** page-table pages by pfn (spte_to_child_sp) */
   readonly pages = new Map<number, KvmMmuPage>();
-  private siteCache = new Map<string, number>();
+  private siteCache = new Map<string, Map<string | null, Map<EventKind, number>>>();
   observer: WriteObserver | null = null;
   /** SimulateOptions.maxEvents: the simulation stops (EventLimitReached) at this many events. */
   maxEvents = Infinity;
@@ -118,18 +118,44 @@ export class Kvm {
 
   // ---- events -----------------------------------------------------------------------------
   private site(kind: EventKind, fn: string, anchor: string | null): number {
-    const key = `${kind}|${fn}|${anchor}`;
-    let s = this.siteCache.get(key);
+    // Keys are the (interned) literal strings themselves: no string building per event.
+    let byAnchor = this.siteCache.get(fn);
+    if (!byAnchor) this.siteCache.set(fn, (byAnchor = new Map()));
+    let byKind = byAnchor.get(anchor);
+    if (!byKind) byAnchor.set(anchor, (byKind = new Map()));
+    let s = byKind.get(kind);
     if (s === undefined) {
       if (anchor !== null && !anchorById(anchor)) throw new Error(`internal: unknown anchor '${anchor}'`);
       s = this.b.site(kind, fn, anchor);
-      this.siteCache.set(key, s);
+      byKind.set(kind, s);
     }
     return s;
   }
 
+  /** One reused event object of a fixed shape (hot path: no per-event spreading). */
+  private readonly ev: EventInput = {
+    kind: 'call', fn: '', anchor: null, parent: null, stackPrefix: undefined, lock: 'none', vcpu: null, root: undefined,
+    gfn: undefined, level: undefined, old_spte: undefined, new_spte: undefined, result: undefined, openResult: false,
+    status: undefined, args: undefined, message: undefined, writes: undefined,
+  };
+
   private push(t: Thread, kind: EventKind, fn: string, anchor: string | null, f: EventFields | undefined, open: boolean): number {
-    const ev: EventInput = { ...f, kind, fn, anchor, parent: t.stack.length ? t.stack[t.stack.length - 1] : null, stackPrefix: t.prefix, lock: t.lock, vcpu: t.vcpu, openResult: open };
+    const ev = this.ev;
+    ev.parent = t.stack.length ? t.stack[t.stack.length - 1] : null;
+    ev.stackPrefix = t.prefix;
+    ev.lock = t.lock;
+    ev.vcpu = t.vcpu;
+    ev.openResult = open;
+    ev.root = f?.root;
+    ev.gfn = f?.gfn;
+    ev.level = f?.level;
+    ev.old_spte = f?.old_spte;
+    ev.new_spte = f?.new_spte;
+    ev.result = f?.result;
+    ev.status = f?.status;
+    ev.args = f?.args;
+    ev.message = f?.message;
+    ev.writes = f?.writes;
     const seq = this.b.pushSite(this.site(kind, fn, anchor), ev);
     this.counts.set(fn, (this.counts.get(fn) ?? 0) + 1);
     if (kind === 'seamcall' && f?.result !== undefined) this.lastResult.set(fn, f.result);

@@ -24,6 +24,9 @@ export interface Profile {
    *  'split' — no KVM_BUG_ON; set_external_spte_present() propagates the split with the lock
    *            shared and TDX refuses it (RFC v2 11/23). */
   faultPathMirrorSplit: 'bug' | 'split';
+  /** kvm_tdp_mmu_map() calls disallowed_hugepage_adjust() for mirror roots: a fault whose goal
+   *  level holds a page table steps down instead of replacing it by a huge leaf (RFC v2 07/23). */
+  mirrorNoMerge: boolean;
   /** KVM_SET_MEMORY_ATTRIBUTES splits huge leaves crossing the range under write mmu_lock before
    *  unmapping (RFC v2 15-16/23, kvm_split_cross_boundary_leafs()). */
   splitOnConversion: boolean;
@@ -44,6 +47,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     privateMaxLevel: 1,
     setSpteMirrorPresent: 'bug',
     faultPathMirrorSplit: 'bug',
+    mirrorNoMerge: false,
     splitOnConversion: false,
   },
   mainline: {
@@ -61,15 +65,16 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     privateMaxLevel: 1,
     setSpteMirrorPresent: 'bug',
     faultPathMirrorSplit: 'bug',
+    mirrorNoMerge: false,
     splitOnConversion: false,
   },
   'hugepage-rfc-v2': {
     name: 'hugepage-rfc-v2',
     title: 'TDX huge pages, RFC v2 (Aug 2025)',
-    kernel: 'mainline TDX + "[RFC PATCH v2 00/23] KVM: TDX huge page support for private memory" (09-11/23, 15-16/23)',
+    kernel: 'mainline TDX + "[RFC PATCH v2 00/23] KVM: TDX huge page support for private memory" (07/23, 09-11/23, 15-17/23)',
     description: '2M private mappings; a mirror huge page is split through the new split_external_spt hook (BLOCK, TRACK, DEMOTE in TDX).',
     differences: [
-      'private mappings up to 2M',
+      'private mappings up to 2M; a fault never merges mirror page tables into a huge leaf (07/23)',
       'tdp_mmu_set_spte(): present leaf → present non-leaf on a mirror SPTE calls split_external_spt(); other present transitions KVM_BUG_ON(1) (09/23)',
       'tdx_sept_split_private_spt(): TDH.MEM.RANGE.BLOCK, TDH.MEM.TRACK, TDH.MEM.PAGE.DEMOTE (10/23)',
       'kvm_tdp_mmu_map(): no KVM_BUG_ON on a huge mirror SPTE; set_external_spte_present() splits with mmu_lock shared and TDX refuses (11/23)',
@@ -79,6 +84,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     privateMaxLevel: 2,
     setSpteMirrorPresent: 'split',
     faultPathMirrorSplit: 'split',
+    mirrorNoMerge: true,
     splitOnConversion: true,
   },
 };

@@ -102,6 +102,8 @@ export class RecordingBuilder {
   private results = new Interner();
   private prefixes: string[][] = [];
   private prefixIds = new Map<string, number>();
+  /** Frozen prefix arrays seen before (callers reuse them): skips the join. */
+  private prefixByArray = new Map<readonly string[], number>();
   private extras = new Map<number, Extra>();
   private staged = new WriteBuffer();
   /** Live state after the last pushed event. */
@@ -275,6 +277,8 @@ export class RecordingBuilder {
   }
 
   private prefixId(p: readonly string[]): number {
+    const known = this.prefixByArray.get(p);
+    if (known !== undefined) return known;
     const key = p.join('\0');
     let id = this.prefixIds.get(key);
     if (id === undefined) {
@@ -282,6 +286,7 @@ export class RecordingBuilder {
       this.prefixes.push([...p]);
       this.prefixIds.set(key, id);
     }
+    if (Object.isFrozen(p)) this.prefixByArray.set(p, id);
     return id;
   }
 

@@ -40,6 +40,11 @@ export interface SimulateOptions {
   maxEvents?: number;
 }
 
+/** Outer frames of an EPT violation (frozen: the recording interns them by identity). */
+const TDX_FAULT_PREFIX = Object.freeze(['tdx_handle_ept_violation', 'kvm_mmu_page_fault', 'kvm_tdp_page_fault', 'kvm_tdp_mmu_page_fault']);
+const VMX_FAULT_PREFIX = Object.freeze(['handle_ept_violation', 'kvm_mmu_page_fault', 'kvm_tdp_page_fault', 'kvm_tdp_mmu_page_fault']);
+const NO_PREFIX: readonly string[] = Object.freeze([]);
+
 /** A vCPU fault that keeps returning RET_PF_RETRY is cut after this many attempts. */
 const MAX_FAULT_ATTEMPTS = 8;
 
@@ -151,7 +156,7 @@ class Simulation {
   /** The 'step' event that opens scenario step i; returns its seq. */
   private stepEvent(i: number, st: ScenarioStep, message: string, gfn?: number, vcpu: number | null = null): number {
     this.b.beginStep(i, st.op, this.src(i));
-    const t = new Thread(vcpu, []);
+    const t = new Thread(vcpu, NO_PREFIX);
     return this.kvm.emit(t, 'step', st.op, null, { gfn, message });
   }
 
@@ -216,8 +221,8 @@ class Simulation {
     return level as PgLevel;
   }
 
-  private faultPrefix(): string[] {
-    return [this.kvm.isTd ? 'tdx_handle_ept_violation' : 'handle_ept_violation', 'kvm_mmu_page_fault', 'kvm_tdp_page_fault', 'kvm_tdp_mmu_page_fault'];
+  private faultPrefix(): readonly string[] {
+    return this.kvm.isTd ? TDX_FAULT_PREFIX : VMX_FAULT_PREFIX;
   }
 
   /** A vCPU's fault: read mmu_lock around kvm_tdp_mmu_map(), retried while it returns RET_PF_RETRY

@@ -156,6 +156,11 @@ export class TdpMmu {
       yield; // tdp_iter reads the SPTE: other vCPUs may have changed it
       const index = spteIndex(fault.gfn, level);
       const iter: TdpIter = { sp, index, level, gfn: gfnRoundForLevel(fault.gfn, level), old_spte: sp.spt[index], root: rootKind };
+      // RFC v2 07/23: disallowed_hugepage_adjust() for mirror roots: no page merging, step down.
+      if (kvm.profile.mirrorNoMerge && sp.isMirror && level > 1 && level === fault.goal_level && is_shadow_present_pte(iter.old_spte) && !is_large_pte(iter.old_spte)) {
+        fault.goal_level = (level - 1) as PgLevel;
+        fault.pfn = kvm.guestPfn(gfnRoundForLevel(fault.gfn, fault.goal_level), fault.is_private);
+      }
       // If SPTE has been frozen by another thread, give up and retry.
       if (is_frozen_spte(iter.old_spte)) {
         kvm.emit(t, 'call', 'is_frozen_spte', 'is_frozen_spte', { ...this.spteFields(iter, iter.old_spte), result: 'true' });
