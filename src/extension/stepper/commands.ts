@@ -14,6 +14,7 @@ import { NAV_ACTIONS, type NavAction } from './protocol';
 
 export const OPEN_SIMULATOR_COMMAND = 'tdpMmuSim.openSimulator';
 export const RUN_TO_LINE_COMMAND = 'tdpMmuSim.runToLine';
+export const OPEN_TRACE_COMMAND = 'tdpMmuSim.openTrace';
 
 /** Command id of each navigation action: tdpMmuSim.stepForward, tdpMmuSim.nextHook, ... */
 export const navCommand = (a: NavAction) => `tdpMmuSim.${a}`;
@@ -65,6 +66,14 @@ export function registerStepperCommands(services: ExtensionServices, controller:
       if (controller.session) return controller.showPanel();
       const uri = scenarioArg(undefined) ?? (await pickScenario(services));
       if (uri) await run(uri);
+    }),
+    vscode.commands.registerCommand(OPEN_TRACE_COMMAND, async (arg?: unknown) => {
+      const uri = arg instanceof vscode.Uri ? arg : (await vscode.window.showOpenDialog({
+        title: 'TDP MMU: open an ftrace / trace-cmd report of the KVM MMU tracepoints',
+        canSelectMany: false,
+        filters: { 'Trace text': ['txt', 'trace', 'log'], 'All files': ['*'] },
+      }))?.[0];
+      if (uri) await controller.open({ kind: 'trace', path: uri.fsPath });
     }),
     vscode.commands.registerCommand(SHOW_STEPPER_COMMAND, () => vscode.commands.executeCommand(OPEN_SIMULATOR_COMMAND)),
     vscode.commands.registerCommand(RUN_SCENARIO_COMMAND, (arg?: unknown, profile?: unknown) =>

@@ -68,6 +68,7 @@ export class StepperController implements vscode.Disposable {
           settings: this.services.settings.current,
           token,
           progress: (message, fraction) => progress.report({ message, increment: fraction === undefined ? undefined : fraction * 100 }),
+          log: (message) => this.services.log.info(message),
         }),
       );
     } catch (e) {

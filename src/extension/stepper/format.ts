@@ -58,8 +58,9 @@ export function eventSummary(ev: SimEvent, vm: VmKind): string {
     case 'invariant':
       return `${ev.fn}: ${ev.message ?? '(no message)'}`;
     case 'step':
-    case 'trace':
       return [ev.fn, place, ev.message].filter(Boolean).join('  ');
+    case 'trace':
+      return [ev.fn, place, spteTransition(ev, vm), ev.message].filter(Boolean).join('  ');
     case 'seamcall':
     case 'hook':
       return [ev.fn, place, ev.result !== undefined ? `→ ${ev.result}` : ''].filter(Boolean).join('  ');

@@ -6,9 +6,11 @@ import type { Recording, SimEvent } from '../../sim/types';
 import { pagesPerHpage } from '../../sim/levels';
 import { FILTER_CATEGORIES, type FilterCategory } from './protocol';
 
-/** The tdp_mmu_set_spte() family: the "set SPTE" calls users filter the timeline by. */
+/** The tdp_mmu_set_spte() family: the "set SPTE" calls users filter the timeline by; in a
+ *  replayed trace, the tracepoints those calls emit (handle_changed_spte, the fault path). */
 const SET_SPTE_FNS = new Set([
   'tdp_mmu_set_spte', 'tdp_mmu_iter_set_spte', 'tdp_mmu_set_spte_atomic', '__tdp_mmu_set_spte_atomic',
+  'kvm_tdp_mmu_spte_changed', 'kvm_mmu_set_spte',
 ]);
 
 export function categorize(ev: SimEvent): FilterCategory {

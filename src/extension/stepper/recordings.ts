@@ -6,6 +6,7 @@ import type { Settings } from '../settings';
 import type { ProfileName, Recording } from '../../sim/types';
 import { loadScenarioFile, ScenarioError } from '../../sim/scenario';
 import { SimInputError, simulate } from '../../sim/simulate';
+import type * as TraceApi from '../../trace';
 import type { VmKind } from './format';
 import type { RecordingSource } from './protocol';
 
@@ -21,6 +22,8 @@ export interface LoadContext {
   settings: Settings;
   token: vscode.CancellationToken;
   progress(message: string, fraction?: number): void;
+  /** Notes for the output channel (trace findings, VMs not shown). */
+  log(message: string): void;
 }
 
 /**
@@ -32,7 +35,51 @@ export function profileFor(source: RecordingSource, settings: Settings): Profile
 }
 
 export async function loadRecording(source: RecordingSource, ctx: LoadContext): Promise<Loaded> {
-  if (source.kind === 'trace') throw new RecordingLoadError(`${source.path}: trace replay is not available yet`);
+  return source.kind === 'trace' ? loadTrace(source, ctx) : loadScenario(source, ctx);
+}
+
+/** Links the VS Code cancellation token to an AbortSignal for the core's long-running calls. */
+function abortOn(token: vscode.CancellationToken): { signal: AbortSignal; dispose(): void } {
+  const abort = new AbortController();
+  const sub = token.onCancellationRequested(() => abort.abort(new vscode.CancellationError()));
+  return { signal: abort.signal, dispose: () => sub.dispose() };
+}
+
+/**
+ * Replays an ftrace / trace-cmd text file (src/trace). A trace of several VMs (or address spaces)
+ * is shown for the one with the most events; the others and every finding go to the log.
+ */
+async function loadTrace(source: RecordingSource, ctx: LoadContext): Promise<Loaded> {
+  const { importTraceFile, NotATraceError } = require('../../trace') as typeof TraceApi;
+  const abort = abortOn(ctx.token);
+  let reported = 0;
+  try {
+    const t = await importTraceFile(source.path, {
+      signal: abort.signal,
+      profile: profileFor(source, ctx.settings),
+      onProgress: (p) => {
+        const fraction = p.totalBytes ? p.bytesRead / p.totalBytes : undefined;
+        ctx.progress(`${p.records.toLocaleString()} records`, fraction === undefined ? undefined : fraction - reported);
+        if (fraction !== undefined) reported = fraction;
+      },
+    });
+    const vms = [...t.vms].sort((a, b) => b.recording.length - a.recording.length);
+    if (vms.length === 0 || vms[0].recording.length === 0) {
+      throw new RecordingLoadError(`${source.path}: no KVM MMU tracepoint records (kvmmmu:*, kvm:kvm_page_fault) in ${t.parse.lines} lines`);
+    }
+    for (const v of vms.slice(1)) ctx.log(`${source.path}: also has ${v.key} (${v.recording.length} events), not shown`);
+    for (const f of t.findings) ctx.log(`${source.path}:${f.line}: ${f.message}`);
+    return { recording: vms[0].recording, vm: vms[0].plan.vmType };
+  } catch (e) {
+    if (e instanceof NotATraceError) throw new RecordingLoadError(e.message);
+    if (e instanceof Error && e.name === 'AbortError') throw new vscode.CancellationError();
+    throw e;
+  } finally {
+    abort.dispose();
+  }
+}
+
+async function loadScenario(source: RecordingSource, ctx: LoadContext): Promise<Loaded> {
   let scenario;
   try {
     scenario = loadScenarioFile(source.path, { profile: profileFor(source, ctx.settings) });
@@ -41,8 +88,7 @@ export async function loadRecording(source: RecordingSource, ctx: LoadContext): 
     throw e;
   }
   ctx.progress(`${scenario.name} (${scenario.profile})`);
-  const abort = new AbortController();
-  const sub = ctx.token.onCancellationRequested(() => abort.abort(new vscode.CancellationError()));
+  const abort = abortOn(ctx.token);
   try {
     let reported = 0;
     const recording = simulate(scenario, {
@@ -62,7 +108,7 @@ export async function loadRecording(source: RecordingSource, ctx: LoadContext): 
     if (e instanceof SimInputError) throw new RecordingLoadError(e.message);
     throw e;
   } finally {
-    sub.dispose();
+    abort.dispose();
   }
 }
 

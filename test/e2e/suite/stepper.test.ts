@@ -206,6 +206,27 @@ describe('stepper: without a kernel tree', function () {
   });
 });
 
+describe('stepper: trace replay', function () {
+  this.timeout(60_000);
+
+  it('"Open Trace…" replays an ftrace file with its timestamps and CPUs', async () => {
+    const file = path.join(REPO, 'test/fixtures/trace/td-conversion.trace-cmd.txt');
+    await vscode.commands.executeCommand('tdpMmuSim.openTrace', vscode.Uri.file(file));
+    const s = session();
+    assert.deepStrictEqual(s.source, { kind: 'trace', path: file });
+    const [row] = s.timeline.rows(0, 1);
+    assert.match(row.time ?? '', /^\d+\.\d{6}$/);
+    assert.strictEqual(row.cpu, 0);
+    await until('the stepper tab', () => stepperTabs().length === 1);
+  });
+
+  it('a file that is not a trace is refused and the session stays', async () => {
+    const before = stepper.controller.session;
+    await vscode.commands.executeCommand('tdpMmuSim.openTrace', vscode.Uri.file(path.join(REPO, 'test/fixtures/trace/not-a-trace.txt')));
+    assert.strictEqual(stepper.controller.session, before);
+  });
+});
+
 describe('stepper and debugger: one session, one position', function () {
   this.timeout(60_000);
   let api: ExtensionApi;

@@ -8,6 +8,7 @@ import { simulate } from '../../../src/sim/simulate';
 import { StepperSession } from '../../../src/extension/stepper/session';
 import { symbolicLocation } from '../../../src/extension/stepper/positionView';
 import { decorationText } from '../../../src/extension/editor/eventText';
+import { importTraceFile } from '../../../src/trace';
 
 const SCENARIOS = path.join(__dirname, '../../../scenarios');
 
@@ -56,6 +57,26 @@ describe('stepper over simulated scenarios', () => {
     const banners = s.positionView(symbolicLocation).banners;
     assert.strictEqual(banners[0].kind, 'kvm_bug');
     assert.strictEqual(banners[0].seq, first);
+  });
+
+  it('a replayed trace: SPTE changes filter as set_spte, rows carry timestamps and CPUs', async () => {
+    const file = path.join(__dirname, '../../fixtures/trace/td-conversion.trace-cmd.txt');
+    const t = await importTraceFile(file);
+    const vm = t.vms[0];
+    const s = new StepperSession(vm.recording, { kind: 'trace', path: file }, vm.plan.vmType);
+    s.setFilter({ categories: ['set_spte'], gfn: '' });
+    const rows = s.timeline.rows(0, s.timeline.length);
+    assert.ok(rows.length > 0);
+    for (const r of rows) {
+      assert.ok(['kvm_tdp_mmu_spte_changed', 'kvm_mmu_set_spte'].includes(r.fn), r.fn);
+      assert.match(r.time ?? '', /^\d+\.\d{6}$/);
+      assert.strictEqual(typeof r.cpu, 'number');
+    }
+    assert.ok(rows.some((r) => / → new 0x[0-9a-f]+\(/.test(r.summary)), rows.map((r) => r.summary).join('\n'));
+    s.seek(rows[0].seq, 'command');
+    const v = s.positionView(symbolicLocation);
+    assert.strictEqual(v.event.time, rows[0].time);
+    assert.ok(v.event.task);
   });
 
   for (const f of fs.readdirSync(SCENARIOS).filter((n) => n.endsWith('.tdpsim.yaml')).sort()) {
