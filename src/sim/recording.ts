@@ -59,7 +59,7 @@ export interface RecordingBuilderOptions {
   name: string;
   /** Paging levels of the roots and the S-EPT (4 or 5). Default 4. */
   rootLevel?: 4 | 5;
-  /** Events between state checkpoints (default 32768). Smaller: faster stateAt, more memory. */
+  /** Events between state checkpoints (default 65536). Smaller: faster stateAt, more memory. */
   checkpointInterval?: number;
 }
 
@@ -125,7 +125,7 @@ export class RecordingBuilder {
     this.profile = o.profile;
     this.name = o.name;
     this.rootLevel = o.rootLevel ?? 4;
-    this.interval = o.checkpointInterval ?? 32768;
+    this.interval = o.checkpointInterval ?? 65536;
     if (!Number.isInteger(this.interval) || this.interval < 1) throw new RangeError('checkpointInterval must be a positive integer');
     this.live = TABLE_KINDS.map((k) => new TableStore(k, this.rootLevel as PgLevel));
     this.prefixId([]); // prefix 0: no outer frames
@@ -250,11 +250,12 @@ export class RecordingBuilder {
     this.enc.patchResult(slot, this.results.id(result));
   }
 
-  /** Attach data to an already pushed event (e.g. a call's result, known when it returns). */
+  /** Attach args or a message to an already pushed event (e.g. the outcome of a step). */
   annotate(seq: number, extra: { args?: Record<string, string | number | boolean | bigint>; message?: string }): void {
     this.assertOpen();
-    const x = this.extras.get(seq);
-    if (!x) throw new RangeError(`event ${seq} was pushed without extra data; annotate needs args or message at push time`);
+    if (!(seq >= 0 && seq < this.enc.count)) throw new RangeError(`annotate: no event ${seq}`);
+    let x = this.extras.get(seq);
+    if (!x) this.extras.set(seq, (x = {}));
     if (extra.args) x.args = { ...x.args, ...extra.args };
     if (extra.message !== undefined) x.message = extra.message;
   }
@@ -396,7 +397,7 @@ class RecordingImpl implements Recording {
     if (r.new !== undefined) ev.new_spte = r.new;
     if (r.result >= 0) ev.result = this.results[r.result];
     if (r.status !== undefined) ev.status = r.status;
-    const x = r.extra ? this.extras.get(seq) : undefined;
+    const x = this.extras.get(seq);
     if (x?.args) ev.args = { ...x.args };
     if (x?.message !== undefined) ev.message = x.message;
     if (r.writes.length) ev.writes = r.writes.map((w) => ({ ...w }));

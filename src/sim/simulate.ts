@@ -154,7 +154,7 @@ class Simulation {
   }
 
   /** The 'step' event that opens scenario step i; returns its seq. */
-  private stepEvent(i: number, st: ScenarioStep, message: string, gfn?: number, vcpu: number | null = null): number {
+  private stepEvent(i: number, st: ScenarioStep, message: string | undefined, gfn?: number, vcpu: number | null = null): number {
     this.b.beginStep(i, st.op, this.src(i));
     const t = new Thread(vcpu, NO_PREFIX);
     return this.kvm.emit(t, 'step', st.op, null, { gfn, message });
@@ -260,11 +260,11 @@ class Simulation {
   private faultStep(i: number, f: FaultStep): void {
     this.validateFault(i, f);
     if (this.refuseIfBugged(i, f, 'KVM_RUN')) return;
-    const what = this.describeFault(f);
-    const seq = this.stepEvent(i, f, what, f.gfn, f.vcpu);
+    // No message on the (millions of) ordinary faults: the step's gfn and vCPU say it all.
+    const seq = this.stepEvent(i, f, undefined, f.gfn, f.vcpu);
     this.start();
     const r = sync(this.vcpuFault(new Thread(f.vcpu, this.faultPrefix()), f));
-    this.b.annotate(seq, { message: `${what}: ${this.outcome(r)}` });
+    if (r !== 'RET_PF_FIXED') this.b.annotate(seq, { message: `${this.describeFault(f)}: ${this.outcome(r)}` });
   }
 
   /** Several vCPUs fault concurrently with mmu_lock held for read: 'lockstep' advances each

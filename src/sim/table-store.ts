@@ -37,33 +37,55 @@ interface Node {
   e: BigUint64Array;
 }
 
-const nodeKey = (level: PgLevel, gfn: number): number => Math.floor(gfn / tableSpanPages(level)) * 8 + level;
+interface Bucket {
+  owner: number;
+  nodes: Map<number, Node>;
+}
 
-/** One table kind's entries. `owner` tags nodes this store may mutate in place. */
+const nodeKey = (level: PgLevel, gfn: number): number => Math.floor(gfn / tableSpanPages(level)) * 8 + level;
+/** Nodes are spread over buckets so that a snapshot copies 256 references, and a store copies
+ *  only the buckets (and nodes) it changes after a snapshot. */
+const BUCKETS = 256;
+const bucketOf = (key: number): number => Math.floor(key / 8) % BUCKETS;
+
+/** One table kind's entries. `owner` tags buckets and nodes this store may mutate in place. */
 export class TableStore {
   private static nextOwner = 1;
   private owner = TableStore.nextOwner++;
   /** Present leaf entries per level (index = level). */
   readonly leafCounts = new Float64Array(6);
   rootPresent = false;
+  private buckets: Bucket[];
 
-  constructor(readonly kind: TableKind, readonly rootLevel: PgLevel, private nodes = new Map<number, Node>()) {}
+  constructor(readonly kind: TableKind, readonly rootLevel: PgLevel, buckets?: Bucket[]) {
+    this.buckets = buckets ?? Array.from({ length: BUCKETS }, () => ({ owner: this.owner, nodes: new Map<number, Node>() }));
+  }
+
+  private node(key: number): Node | undefined {
+    return this.buckets[bucketOf(key)].nodes.get(key);
+  }
 
   get(level: PgLevel, gfn: number): Spte {
-    const n = this.nodes.get(nodeKey(level, gfn));
+    const n = this.node(nodeKey(level, gfn));
     return n ? n.e[spteIndex(gfn, level)] : emptyValue(this.kind);
   }
 
   set(level: PgLevel, gfn: number, v: Spte): void {
     const key = nodeKey(level, gfn);
-    let n = this.nodes.get(key);
+    const bi = bucketOf(key);
+    let b = this.buckets[bi];
+    if (b.owner !== this.owner) {
+      b = { owner: this.owner, nodes: new Map(b.nodes) };
+      this.buckets[bi] = b;
+    }
+    let n = b.nodes.get(key);
     if (!n) {
       n = { owner: this.owner, e: new BigUint64Array(SPTE_ENT_PER_PAGE) };
       if (this.kind !== 'sept') n.e.fill(SHADOW_NONPRESENT_VALUE);
-      this.nodes.set(key, n);
+      b.nodes.set(key, n);
     } else if (n.owner !== this.owner) {
       n = { owner: this.owner, e: n.e.slice() };
-      this.nodes.set(key, n);
+      b.nodes.set(key, n);
     }
     const i = spteIndex(gfn, level);
     const old = n.e[i];
@@ -72,9 +94,9 @@ export class TableStore {
     n.e[i] = v;
   }
 
-  /** An immutable copy sharing every node; this store copies a node before its next change. */
+  /** An immutable copy sharing every bucket and node; this store copies what it changes next. */
   snapshot(): TableStore {
-    const s = new TableStore(this.kind, this.rootLevel, new Map(this.nodes));
+    const s = new TableStore(this.kind, this.rootLevel, this.buckets.slice());
     s.owner = 0; // a snapshot never mutates in place
     s.leafCounts.set(this.leafCounts);
     s.rootPresent = this.rootPresent;
@@ -84,7 +106,7 @@ export class TableStore {
 
   /** A private, mutable copy (for replaying from a checkpoint). */
   fork(): TableStore {
-    const s = new TableStore(this.kind, this.rootLevel, new Map(this.nodes));
+    const s = new TableStore(this.kind, this.rootLevel, this.buckets.slice());
     s.leafCounts.set(this.leafCounts);
     s.rootPresent = this.rootPresent;
     return s;
@@ -104,7 +126,7 @@ export class TableStore {
 
   /** Non-empty entries of the page table at `level` covering gfn (FROZEN and blocked ones included). */
   tableAt(gfn: number, level: PgLevel): WalkEntry[] {
-    const n = this.nodes.get(nodeKey(level, gfn));
+    const n = this.node(nodeKey(level, gfn));
     if (!n) return [];
     const base = Math.floor(gfn / tableSpanPages(level)) * tableSpanPages(level);
     const empty = emptyValue(this.kind);

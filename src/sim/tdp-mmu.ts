@@ -323,7 +323,7 @@ export class TdpMmu {
     const ops = this.ops!;
     if (!rfc || !was_present) {
       if (is_leaf) {
-        ret = this.hook(t, 'set_external_spte', 'set_external_spte_present.set_external_spte', { gfn, level, new_spte: nv, args: { pfn: spte_to_pfn(nv) } },
+        ret = this.hook(t, 'set_external_spte', 'set_external_spte_present.set_external_spte', { gfn, level, new_spte: nv },
           () => ops.set_external_spte(t, gfn, level, Number(spte_to_pfn(nv))));
       } else {
         const ext = this.get_external_spt(t, gfn, nv, level);
@@ -339,7 +339,8 @@ export class TdpMmu {
       ret = EOPNOTSUPP;
     }
     this.write(sp, index, ret ? old : nv);
-    kvm.emit(t, 'call', '__kvm_tdp_mmu_write_spte', 'set_external_spte_present', { ...f, old_spte: FROZEN_SPTE, new_spte: ret ? old : nv, message: ret ? 'hook failed: restore the old SPTE' : 'publish the new SPTE' });
+    // Publish the new SPTE, or restore the old one if the hook failed (new_spte says which).
+    kvm.emit(t, 'call', '__kvm_tdp_mmu_write_spte', 'set_external_spte_present', { ...f, old_spte: FROZEN_SPTE, new_spte: ret ? old : nv });
     this.windows?.close(t);
     kvm.leave(t, errno(ret));
     return ret;
@@ -501,7 +502,7 @@ export class TdpMmu {
     }
     kvm.lockdep_assert(t, 'write', 'remove_external_spte.lockdep');
     const pfn = Number(spte_to_pfn(old));
-    const ret = this.hook(t, 'remove_external_spte', 'remove_external_spte.hook', { gfn, level, old_spte: old, args: { pfn: BigInt(pfn) } },
+    const ret = this.hook(t, 'remove_external_spte', 'remove_external_spte.hook', { gfn, level, old_spte: old },
       () => this.ops!.remove_external_spte(t, gfn, level, pfn));
     kvm.KVM_BUG_ON(t, ret !== 0, 'remove_external_spte.bug_ret', `remove_external_spte returned ${errno(ret)}`, { root: 'mirror', gfn, level, old_spte: old });
     kvm.leave(t);

@@ -91,7 +91,7 @@ export class TdxOps implements ExternalSptOps {
     let err = this.module.mem_track(t, 'tdx_track.mem_track');
     if (tdx_operand_busy(err)) err = this.retryWithNoVcpusEnter(t, 'tdx_track', () => this.module.mem_track(t, 'tdx_track'));
     this.err(t, err !== 0n, 'tdx_track', 'TDH.MEM.TRACK failed', err);
-    kvm.emit(t, 'call', 'kvm_make_all_cpus_request', 'tdx_track.kick', { args: { request: 'KVM_REQ_OUTSIDE_GUEST_MODE' } });
+    kvm.emit(t, 'call', 'kvm_make_all_cpus_request', 'tdx_track.kick'); // KVM_REQ_OUTSIDE_GUEST_MODE
     kvm.leave(t);
   }
 
