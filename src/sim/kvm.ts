@@ -51,6 +51,8 @@ export interface TdpIter {
 export class Thread {
   /** Open call events, innermost last. */
   readonly stack: number[] = [];
+  /** Result slot of each open call (RecordingBuilder.lastResultSlot), parallel to stack. */
+  readonly slots: number[] = [];
   lock: LockMode = 'none';
   constructor(readonly vcpu: number | null, readonly prefix: readonly string[]) {}
 }
@@ -95,9 +97,13 @@ export class Kvm {
   maxEvents = Infinity;
   /** Called every 65536 events: throws to cancel a long step. */
   checkAbort: (() => void) | null = null;
-  /** For `expect`: events per function/hook/SEAMCALL name, the last result of each SEAMCALL,
-   *  and the number of invariant events. */
-  readonly counts = new Map<string, number>();
+  /** For `expect`: events per function/hook/SEAMCALL name (counts()), the last result of each
+   *  SEAMCALL, and the number of invariant events. */
+  counts(fn: string): number {
+    let n = 0;
+    for (let s = 0; s < this.siteFn.length; s++) if (this.siteFn[s] === fn) n += this.siteCounts[s];
+    return n;
+  }
   readonly lastResult = new Map<string, string>();
   invariantEvents = 0;
   /** kvm_gfn_direct_bits(): the TDX shared bit as a GFN bit (0 for a VMX VM). */
@@ -136,8 +142,12 @@ export class Kvm {
   private readonly ev: EventInput = {
     kind: 'call', fn: '', anchor: null, parent: null, stackPrefix: undefined, lock: 'none', vcpu: null, root: undefined,
     gfn: undefined, level: undefined, old_spte: undefined, new_spte: undefined, result: undefined, openResult: false,
-    status: undefined, args: undefined, message: undefined, writes: undefined,
+    status: undefined, args: undefined, message: undefined, writes: undefined, keepResultSlot: false,
+    time: undefined, cpu: undefined, task: undefined,
   };
+  /** Events per site id (counts() sums them per name). */
+  private siteCounts: number[] = [];
+  private siteFn: string[] = [];
 
   private push(t: Thread, kind: EventKind, fn: string, anchor: string | null, f: EventFields | undefined, open: boolean): number {
     const ev = this.ev;
@@ -156,8 +166,10 @@ export class Kvm {
     ev.args = f?.args;
     ev.message = f?.message;
     ev.writes = f?.writes;
-    const seq = this.b.pushSite(this.site(kind, fn, anchor), ev);
-    this.counts.set(fn, (this.counts.get(fn) ?? 0) + 1);
+    const site = this.site(kind, fn, anchor);
+    const seq = this.b.pushSite(site, ev);
+    this.siteCounts[site] = (this.siteCounts[site] ?? 0) + 1;
+    this.siteFn[site] = fn;
     if (kind === 'seamcall' && f?.result !== undefined) this.lastResult.set(fn, f.result);
     if (kind === 'invariant') this.invariantEvents++;
     if ((seq & 0xffff) === 0) this.checkAbort?.();
@@ -170,14 +182,16 @@ export class Kvm {
   enter(t: Thread, kind: 'call' | 'hook' | 'seamcall', fn: string, anchor: string | null, f?: EventFields): number {
     const seq = this.push(t, kind, fn, anchor, f, true);
     t.stack.push(seq);
+    t.slots.push(this.b.lastResultSlot);
     return seq;
   }
 
   /** Leave the innermost function, recording what it returned. */
   leave(t: Thread, result?: string | number): void {
     const seq = t.stack.pop();
+    const slot = t.slots.pop()!;
     if (seq === undefined) throw new Error('internal: leave() without enter()');
-    if (result !== undefined) this.b.setResult(seq, String(result));
+    if (result !== undefined) this.b.setResultSlot(slot, String(result));
   }
 
   /** A one-shot event (call with no body, seamcall, warn, invariant, kvm_bug) inside the current function. */

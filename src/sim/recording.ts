@@ -33,6 +33,8 @@ export interface EventInput {
   result?: string;
   /** The result is not known yet (a call that has not returned): reserve room for setResult(). */
   openResult?: boolean;
+  /** With openResult: false when the caller fills the slot itself via lastResultSlot/setResultSlot. */
+  keepResultSlot?: boolean;
   status?: Spte;
   args?: Record<string, string | number | boolean | bigint>;
   message?: string;
@@ -59,7 +61,7 @@ export interface RecordingBuilderOptions {
   name: string;
   /** Paging levels of the roots and the S-EPT (4 or 5). Default 4. */
   rootLevel?: 4 | 5;
-  /** Events between state checkpoints (default 65536). Smaller: faster stateAt, more memory. */
+  /** Events between state checkpoints (default 16384). Smaller: faster stateAt, more memory. */
   checkpointInterval?: number;
 }
 
@@ -125,7 +127,7 @@ export class RecordingBuilder {
     this.profile = o.profile;
     this.name = o.name;
     this.rootLevel = o.rootLevel ?? 4;
-    this.interval = o.checkpointInterval ?? 65536;
+    this.interval = o.checkpointInterval ?? 16384;
     if (!Number.isInteger(this.interval) || this.interval < 1) throw new RangeError('checkpointInterval must be a positive integer');
     this.live = TABLE_KINDS.map((k) => new TableStore(k, this.rootLevel as PgLevel));
     this.prefixId([]); // prefix 0: no outer frames
@@ -235,10 +237,22 @@ export class RecordingBuilder {
     x.resultSlot = ev.openResult === true;
     x.extra = hasExtra;
     this.enc.append(x, this.staged);
-    if (ev.openResult) this.openResults.set(seq, this.enc.lastResultSlot);
+    if (ev.openResult && ev.keepResultSlot !== false) this.openResults.set(seq, this.enc.lastResultSlot);
     this.staged.clear();
     if (this.enc.count % this.interval === 0) this.checkpoints.push({ tables: this.live.map((t) => t.snapshot()) });
     return seq;
+  }
+
+  /** The result slot of the event just pushed with openResult (for setResultSlot). */
+  get lastResultSlot(): number {
+    return this.enc.lastResultSlot;
+  }
+
+  /** setResult() by slot (see lastResultSlot): no lookup, for callers that keep their own
+   *  stack of open calls. */
+  setResultSlot(slot: number, result: string): void {
+    this.assertOpen();
+    this.enc.patchResult(slot, this.results.id(result));
   }
 
   /** Set the result of an event pushed with openResult (a call returning). */

@@ -446,7 +446,7 @@ class Simulation {
       this.b.addExpectation({ step: i, description, ok, actual } satisfies ExpectationResult);
     };
     for (const [name, n] of Object.entries(st.calls ?? {})) {
-      const got = this.kvm.counts.get(name) ?? 0;
+      const got = this.kvm.counts(name);
       add(`${name} called ${n} time(s)`, got === n, `${got}`);
     }
     if (st.kvm_bug !== undefined) add(st.kvm_bug ? 'the VM is bugged (KVM_BUG_ON)' : 'no KVM_BUG_ON', this.kvm.bugged === st.kvm_bug, this.kvm.bugged ? 'bugged' : 'not bugged');
