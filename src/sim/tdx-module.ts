@@ -201,9 +201,10 @@ export class TdxModule {
     });
   }
 
-  /** TDH.PHYMEM.PAGE.WBINVD (tdh_phymem_page_wbinvd_hkid): write back the page's cache lines. */
-  page_wbinvd(t: Thread, anchor: string, gfn: number, level: PgLevel, page: number): Spte {
-    return this.call(t, 'TDH.PHYMEM.PAGE.WBINVD', anchor, { gfn, level, page }, () =>
+  /** TDH.PHYMEM.PAGE.WBINVD (tdh_phymem_page_wbinvd_hkid): write back the cache lines of the
+   *  page just removed from gfn (its pfn is in the REMOVE's old S-EPT entry). */
+  page_wbinvd(t: Thread, anchor: string, gfn: number, level: PgLevel): Spte {
+    return this.call(t, 'TDH.PHYMEM.PAGE.WBINVD', anchor, { gfn, level }, () =>
       (this.hkidAssigned ? S.TDX_SUCCESS : S.TDX_KEY_STATE_INCORRECT));
   }
 

@@ -112,7 +112,7 @@ export class TdxOps implements ExternalSptOps {
       if (this.err(t, err !== 0n, 'tdx_sept_drop_private_spte', 'TDH.MEM.PAGE.REMOVE failed', err)) {
         r = EIO;
       } else {
-        err = this.module.page_wbinvd(t, 'tdx_sept_drop_private_spte.wbinvd', gfn, level, pfn);
+        err = this.module.page_wbinvd(t, 'tdx_sept_drop_private_spte.wbinvd', gfn, level);
         if (this.err(t, err !== 0n, 'tdx_sept_drop_private_spte', 'TDH.PHYMEM.PAGE.WBINVD failed', err)) r = EIO;
       }
     }
