@@ -66,6 +66,9 @@ export interface WriteObserver {
   afterEvent(t: Thread): void;
 }
 
+/** The external page-table hooks of kvm_x86_ops (tdp_mmu.c has wrappers of the same names). */
+const HOOK_NAMES = new Set(['link_external_spt', 'set_external_spte', 'free_external_spt', 'remove_external_spte', 'split_external_spt']);
+
 /** Thrown when the recording reaches SimulateOptions.maxEvents; simulate() ends the recording there. */
 export class EventLimitReached extends Error {
   constructor(readonly limit: number) {
@@ -99,9 +102,14 @@ export class Kvm {
   checkAbort: (() => void) | null = null;
   /** For `expect`: events per function/hook/SEAMCALL name (counts()), the last result of each
    *  SEAMCALL, and the number of invariant events. */
+  /** How many times `fn` ran: for a kvm_x86_ops hook name (split_external_spt, ...) the hook
+   *  invocations — not the tdp_mmu.c wrapper of the same name —, else every event of that name. */
   counts(fn: string): number {
+    const hooksOnly = HOOK_NAMES.has(fn);
     let n = 0;
-    for (let s = 0; s < this.siteFn.length; s++) if (this.siteFn[s] === fn) n += this.siteCounts[s];
+    for (let s = 0; s < this.siteFn.length; s++) {
+      if (this.siteFn[s] === fn && (!hooksOnly || this.siteKind[s] === 'hook')) n += this.siteCounts[s];
+    }
     return n;
   }
   readonly lastResult = new Map<string, string>();
@@ -148,6 +156,7 @@ export class Kvm {
   /** Events per site id (counts() sums them per name). */
   private siteCounts: number[] = [];
   private siteFn: string[] = [];
+  private siteKind: EventKind[] = [];
 
   private push(t: Thread, kind: EventKind, fn: string, anchor: string | null, f: EventFields | undefined, open: boolean): number {
     const ev = this.ev;
@@ -170,6 +179,7 @@ export class Kvm {
     const seq = this.b.pushSite(site, ev);
     this.siteCounts[site] = (this.siteCounts[site] ?? 0) + 1;
     this.siteFn[site] = fn;
+    this.siteKind[site] = kind;
     if (kind === 'seamcall' && f?.result !== undefined) this.lastResult.set(fn, f.result);
     if (kind === 'invariant') this.invariantEvents++;
     if ((seq & 0xffff) === 0) this.checkAbort?.();

@@ -309,9 +309,11 @@ describe('sim/simulate: SEAMCALL errors (injected) and the kernel\'s retries', (
 
   it('RFC v2: TDX_OPERAND_BUSY on TDH.MEM.PAGE.DEMOTE is retried with no vCPUs entering', () => {
     const rec = simulate(td([fault(0x200, { max_level: 2 }), { op: 'inject', seamcall: 'TDH.MEM.PAGE.DEMOTE', error: 'TDX_OPERAND_BUSY', times: 1 },
-      { op: 'split', gfn: 0x200, level: 2, private: true, shared: false }, { op: 'expect', seamcall_results: { 'TDH.MEM.PAGE.DEMOTE': 'TDX_SUCCESS' } }], 'hugepage-rfc-v2'));
+      { op: 'split', gfn: 0x200, level: 2, private: true, shared: false },
+      { op: 'expect', seamcall_results: { 'TDH.MEM.PAGE.DEMOTE': 'TDX_SUCCESS' }, calls: { split_external_spt: 1, 'TDH.MEM.PAGE.DEMOTE': 2, tdx_sept_split_private_spt: 1 } }], 'hugepage-rfc-v2'));
     assert.deepEqual(named(events(rec), 'TDH.MEM.PAGE.DEMOTE').map((e) => e.result), ['TDX_OPERAND_BUSY', 'TDX_SUCCESS']);
-    assert.deepEqual(rec.expectations.map((e) => e.ok), [true]);
+    assert.deepEqual(rec.expectations.map((e) => [e.description, e.ok]), [['split_external_spt called 1 time(s)', true], ['TDH.MEM.PAGE.DEMOTE called 2 time(s)', true],
+      ['tdx_sept_split_private_spt called 1 time(s)', true], ['last TDH.MEM.PAGE.DEMOTE returned TDX_SUCCESS', true]]);
     assertClean(rec);
   });
 
