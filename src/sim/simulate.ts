@@ -466,9 +466,17 @@ class Simulation {
   }
 }
 
-/** Run a scenario (optionally against another profile) and return its recording. */
+/** Run a scenario (optionally against another profile) and return its recording. The scenario's
+ *  `what_if` (e.g. private_max_level) turns the profile into its what-if variant. */
 export function simulate(scenario: Scenario, opts: SimulateOptions = {}): Recording {
-  return simulateWithProfile(scenario, profileByName(opts.profile ?? scenario.profile), opts);
+  let profile = profileByName(opts.profile ?? scenario.profile);
+  const pml = scenario.what_if?.private_max_level;
+  if (pml !== undefined) {
+    if (!profile.tdx) throw new SimInputError(`what_if.private_max_level needs a profile with TDX private memory, not '${profile.name}'`, -1);
+    if (pml !== 1 && pml !== 2) throw new SimInputError(`what_if.private_max_level must be 4K or 2M (got ${levelName(pml)}): the TDX code modelled maps private memory at 2M at most`, -1);
+    profile = { ...profile, privateMaxLevel: pml };
+  }
+  return simulateWithProfile(scenario, profile, opts);
 }
 
 /** simulate() with a profile object: a what-if variant of a named profile, e.g. mainline's

@@ -214,6 +214,13 @@ describe('sim/simulate: splitting a private huge page (tdp_mmu_set_spte mirror b
     assertClean(rec);
   });
 
+  it('a scenario\'s what_if.private_max_level runs the same what-if through simulate()', () => {
+    const sc = { ...td(steps), what_if: { private_max_level: 2 as const } };
+    assert.equal(bugs(simulate(sc))[0].anchor, 'tdp_mmu_set_spte.bug_present');
+    assert.throws(() => simulate({ ...vmx([]), what_if: { private_max_level: 2 } }), /needs a profile with TDX private memory/);
+    assert.throws(() => simulate({ ...td([]), what_if: { private_max_level: 3 } }), /must be 4K or 2M \(got 1G\)/);
+  });
+
   it('mainline: a huge mirror SPTE in the fault path is KVM_BUG_ON(is_mirror_sptep) (kvm_tdp_mmu_map.bug_mirror_huge)', () => {
     const rec = simulateWithProfile(td([fault(0x200, { max_level: 2 }), fault(0x201)]), { ...PROFILES.mainline, privateMaxLevel: 2 });
     assert.equal(bugs(rec)[0].anchor, 'kvm_tdp_mmu_map.bug_mirror_huge');
