@@ -67,7 +67,10 @@ export class CurrentLine implements vscode.Disposable {
     const range = new vscode.Range(line - 1, 0, line - 1, 0);
     let editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === uri.fsPath);
     if (!editor) {
-      const column = vscode.window.visibleTextEditors[0]?.viewColumn ?? vscode.ViewColumn.One;
+      // Never in the stepper's own editor group: the source would hide the stepper.
+      const stepper = this.controller.panelColumn;
+      const column = vscode.window.visibleTextEditors.find((e) => e.viewColumn !== undefined && e.viewColumn !== stepper)?.viewColumn
+        ?? (stepper === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One);
       try {
         editor = await vscode.window.showTextDocument(uri, { viewColumn: column, preserveFocus: true, preview: true });
       } catch (e) {

@@ -12,7 +12,7 @@ export const SCENARIOS_VIEW = 'tdpMmuSim.scenarios';
 /** Workspace scenarios listed at most (a kernel tree has none; a test corpus might have many). */
 const MAX_WORKSPACE_SCENARIOS = 500;
 
-type Group = { kind: 'group'; label: string; files: string[] };
+type Group = { kind: 'group'; label: string; files: string[]; shipped: boolean; expanded: boolean };
 type Scenario = { kind: 'scenario'; file: string; shipped: boolean };
 type Node = Group | Scenario;
 
@@ -53,18 +53,20 @@ export class ScenarioTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
-    if (node?.kind === 'group') return node.files.map((file) => ({ kind: 'scenario', file, shipped: node.label.startsWith('Shipped') }));
+    if (node?.kind === 'group') return node.files.map((file) => ({ kind: 'scenario', file, shipped: node.shipped }));
     if (node) return [];
     const shipped = shippedScenarios(this.services.context.extensionPath);
     const workspace = await workspaceScenarios(shipped);
-    const groups: Group[] = [{ kind: 'group', label: 'Shipped with the extension', files: shipped }];
-    if (workspace.length) groups.push({ kind: 'group', label: 'Workspace', files: workspace });
+    // The user's own scenarios first; the shipped examples stay folded away once there are some.
+    const groups: Group[] = [];
+    if (workspace.length) groups.push({ kind: 'group', label: 'Workspace', files: workspace, shipped: false, expanded: true });
+    groups.push({ kind: 'group', label: 'Shipped with the extension', files: shipped, shipped: true, expanded: workspace.length === 0 });
     return groups;
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
     if (node.kind === 'group') {
-      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
+      const item = new vscode.TreeItem(node.label, node.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
       item.contextValue = 'tdpScenarioGroup';
       item.description = `${node.files.length}`;
       return item;

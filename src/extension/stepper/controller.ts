@@ -123,6 +123,11 @@ export class StepperController implements vscode.Disposable {
     this.panel = new StepperPanel(panel, this, this.services.context.extensionUri, this.services.log);
   }
 
+  /** The editor group the stepper panel is in, if it is open. */
+  get panelColumn(): vscode.ViewColumn | undefined {
+    return this.panel?.panel.viewColumn;
+  }
+
   /** Called by the panel when the user closes it. The session stays: editor features keep it. */
   panelClosed(p: StepperPanel): void {
     if (this.panel === p) this.panel = undefined;

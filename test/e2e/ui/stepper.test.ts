@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { useWorkbench } from '../harness/fixture';
-import { runCommand } from '../harness/workbench';
+import { runCommand, waitForWorkbench } from '../harness/workbench';
 import { defaultWorkspace } from '../harness/workspaces';
 import { REPO } from '../harness/paths';
 
@@ -165,11 +165,27 @@ describe('stepper webview on mainline', function () {
     userSettings: { 'tdpMmuSim.kernelTree': MAINLINE_TREE },
   });
 
-  it('a failed PAGE.REMOVE ends in KVM_BUG_ON, with a banner and the filter finds it', async () => {
-    await quickOpen(wb.page, 'remove-fails-mainline.tdpsim.yaml');
-    await runCommand(wb.page, 'TDP MMU: Run Scenario');
+  it('runs from the TDP MMU Scenarios view', async () => {
+    // Fold the file explorer so the scenarios view has room to show its rows.
+    const files = wb.page.locator('.pane-header', { hasText: 'tdp-mmu-sim (Workspace)' });
+    if ((await files.getAttribute('aria-expanded')) === 'true') await files.click();
+    const header = wb.page.locator('.pane-header', { hasText: 'TDP MMU Scenarios' });
+    await header.waitFor();
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+    const pane = wb.page.locator('.pane', { has: header });
+    const item = pane.locator('.monaco-list-row', { hasText: 'remove-fails-mainline' }).first();
+    await item.waitFor({ timeout: 30_000 });
+    assert.match(await item.innerText(), /mainline · 3 steps/);
+    await item.hover();
+    await item.locator('.action-label[aria-label="Run Scenario"]').click();
     const view = stepper(wb.page);
     await view.locator('.timeline .tl-row[data-seq="0"]').waitFor({ timeout: 90_000 });
+    await wb.page.locator('.statusbar-item', { hasText: 'TDP MMU #0/' }).waitFor();
+    await wb.shot('run from the scenarios view');
+  });
+
+  it('a failed PAGE.REMOVE ends in KVM_BUG_ON, with a banner', async () => {
+    const view = stepper(wb.page);
     await view.locator('#nav-last').click();
     const banner = view.locator('.banner-kvm_bug');
     await banner.waitFor();
@@ -178,5 +194,45 @@ describe('stepper webview on mainline', function () {
     await view.locator('.banner-kvm_bug .banner-go').click();
     await view.locator('.event-title .kind-kvm_bug').waitFor();
     await wb.shot('at the KVM_BUG_ON');
+  });
+
+  it('is keyboard operable: arrows in the timeline, F10 through the contributed keybinding', async () => {
+    const view = stepper(wb.page);
+    await view.locator('#nav-first').click();
+    await view.locator('.where', { hasText: 'event #0 ' }).waitFor();
+    await view.locator('.timeline').focus();
+    await wb.page.keyboard.press('ArrowDown');
+    await view.locator('.where', { hasText: 'event #1 ' }).waitFor();
+    await wb.page.keyboard.press('End');
+    await view.locator('.where', { hasText: /event #(\d+) of (\d+)/ }).waitFor();
+    const [, at, of] = /event #(\d+) of (\d+)/.exec((await view.locator('.where').textContent()) ?? '')!;
+    assert.strictEqual(Number(at), Number(of) - 1);
+    await wb.page.keyboard.press('Home');
+    await view.locator('.where', { hasText: 'event #0 ' }).waitFor();
+    // F10 = step over, Alt+Left = step back: package.json keybindings, active while the stepper
+    // webview has focus (the webview forwards the keys to the workbench).
+    await wb.page.keyboard.press('F10');
+    await view.locator('.where', { hasNotText: 'event #0 ' }).waitFor();
+    await wb.page.keyboard.press('Alt+ArrowLeft');
+    await view.locator('.where', { hasText: 'event #0 ' }).waitFor();
+  });
+
+  it('keeps its position and filters across a window reload', async () => {
+    const view = stepper(wb.page);
+    await view.locator('vscode-checkbox', { hasText: 'other' }).click();
+    await view.locator('.count', { hasNotText: /^(\d+) of \1 events/ }).waitFor();
+    await view.locator('#nav-nextHook').click();
+    await view.locator('.event-title .kind-hook').waitFor();
+    const where = await view.locator('.where').textContent();
+    const count = await view.locator('.count').textContent();
+    // Keys typed in the webview do not open the palette: give the workbench the focus first.
+    await wb.page.locator('.part.sidebar .composite.title').click();
+    await runCommand(wb.page, 'Developer: Reload Window');
+    await waitForWorkbench(wb.page);
+    const again = stepper(wb.page);
+    await again.locator('.where', { hasText: where! }).waitFor({ timeout: 90_000 });
+    assert.strictEqual(await again.locator('.count').textContent(), count);
+    assert.strictEqual(await again.locator('vscode-checkbox', { hasText: 'other' }).getAttribute('aria-checked'), 'false');
+    await wb.shot('restored after reload');
   });
 });
