@@ -49,9 +49,8 @@ export interface RawEvent {
   status: Spte | undefined;
   result: number; // -1 = none
   extra: boolean;
+  /** Entry writes (root allocations/frees are left out: they are state, not SPTE changes). */
   writes: EntryWrite[];
-  /** Root allocations (+1) / frees (-1) per table kind, index by tableKindIndex. */
-  roots: Array<{ table: TableKind; present: boolean }>;
 }
 
 const LOCKS: LockMode[] = ['none', 'read', 'write'];
@@ -206,12 +205,27 @@ export class EventEncoder {
   // ---- decoding ----------------------------------------------------------------------------
   /** Decode events block*BLOCK .. upto (inclusive, within that block), in order. */
   decodeBlock(block: number, upto: number, out: (seq: number, e: RawEvent) => void): void {
+    this.readBlock(block, upto, (r, seq) => out(seq, r.event(seq)));
+  }
+
+  /** Append to `out` the entry writes of events first..last (inclusive) in order, root
+   *  allocations/frees as level 0. Replay path: no per-event objects, and the event's own
+   *  SPTE values are skipped without materialising BigInts. */
+  collectWrites(first: number, last: number, out: WriteBuffer): void {
+    for (let b = Math.floor(first / BLOCK); b * BLOCK <= last; b++) {
+      this.readBlock(b, Math.min(last, (b + 1) * BLOCK - 1), (r, seq) => r.writesOf(seq >= first ? out : null));
+    }
+  }
+
+  /** Position a reader at the start of `block` and hand it each event up to `upto` in turn
+   *  (events must be consumed whole: the block's delta state depends on every one). */
+  private readBlock(block: number, upto: number, each: (r: Reader, seq: number) => void): void {
     const pos = this.blockPos[block];
     let c = Math.floor(pos / POS);
     const r = new Reader(this.chunks[c], pos - c * POS);
     for (let seq = block * BLOCK; seq <= upto; seq++) {
       if (r.p >= this.used[c]) { c++; r.chunk = this.chunks[c]; r.p = 0; }
-      out(seq, r.event(seq));
+      each(r, seq);
     }
   }
 }
@@ -236,18 +250,55 @@ class Reader {
     this.st.prevGfn = g;
     return g;
   }
-  private value(): Spte {
-    const st = this.st;
+  /** Consume one value and update the coder state; returns its tag. A PREV0, PREV1 or literal
+   *  value is then the most recent literal (p0). */
+  private valueTag(): number {
     const t = this.byte();
+    if (t === V_PREV1 || t === V_LIT) {
+      const st = this.st;
+      let lo: number, hi: number;
+      if (t === V_PREV1) { lo = st.p1lo; hi = st.p1hi; } else { lo = (this.varint() ^ st.p0lo) >>> 0; hi = (this.varint() ^ st.p0hi) >>> 0; }
+      st.p1lo = st.p0lo; st.p1hi = st.p0hi; st.p0lo = lo; st.p0hi = hi;
+    }
+    return t;
+  }
+  private value(): Spte {
+    const t = this.valueTag();
     if (t === V_NONPRESENT) return SHADOW_NONPRESENT_VALUE;
     if (t === V_FROZEN) return FROZEN_SPTE;
     if (t === V_ZERO) return 0n;
-    if (t === V_PREV0) { scratch32[0] = st.p0lo; scratch32[1] = st.p0hi; return scratch64[0]; }
-    let lo: number, hi: number;
-    if (t === V_PREV1) { lo = st.p1lo; hi = st.p1hi; } else { lo = (this.varint() ^ st.p0lo) >>> 0; hi = (this.varint() ^ st.p0hi) >>> 0; }
-    st.p1lo = st.p0lo; st.p1hi = st.p0hi; st.p0lo = lo; st.p0hi = hi;
-    scratch32[0] = lo; scratch32[1] = hi;
+    scratch32[0] = this.st.p0lo; scratch32[1] = this.st.p0hi;
     return scratch64[0];
+  }
+  /** Skip the fixed header fields of an event; returns its flags byte. */
+  private header(): number {
+    this.varint(); // site
+    this.varint(); // parent delta
+    const packed = this.byte();
+    const flags = this.byte();
+    if (packed & 0x80) this.varint(); // vcpu
+    if (flags & 1) this.gfn();
+    if (flags & 2) this.valueTag();
+    if (flags & 4) this.valueTag();
+    if (flags & 16) this.valueTag();
+    if (flags & 8) this.p += 2; // result slot
+    return flags;
+  }
+  /** Consume one event, appending its writes to `out` (null: skip them). */
+  writesOf(out: WriteBuffer | null): void {
+    if (!(this.header() & 32)) return;
+    const nw = this.varint();
+    for (let i = 0; i < nw; i++) {
+      const tb = this.byte();
+      const g = this.gfn();
+      if (out) {
+        const o = this.value();
+        out.add(tb & 3, g, tb >> 2, o, this.value());
+      } else {
+        this.valueTag();
+        this.valueTag();
+      }
+    }
   }
   event(seq: number): RawEvent {
     const site = this.varint();
@@ -259,7 +310,7 @@ class Reader {
       site, parent: pd > 0 ? seq - pd : pd, lock: LOCKS[packed & 3], root: ROOTS[(packed >> 2) & 3],
       level: lv ? (lv as PgLevel) : undefined, vcpu: packed & 0x80 ? this.varint() : null,
       gfn: undefined, old: undefined, new: undefined, status: undefined, result: -1, extra: (flags & 64) !== 0,
-      writes: [], roots: [],
+      writes: [],
     };
     if (flags & 1) e.gfn = this.gfn();
     if (flags & 2) e.old = this.value();
@@ -278,8 +329,7 @@ class Reader {
         const nv = this.value();
         const table = TABLES[tb & 3];
         const level = tb >> 2;
-        if (level === 0) e.roots.push({ table, present: nv !== 0n });
-        else e.writes.push({ table, gfn: g, level: level as PgLevel, old: o, new: nv });
+        if (level !== 0) e.writes.push({ table, gfn: g, level: level as PgLevel, old: o, new: nv });
       }
     }
     return e;

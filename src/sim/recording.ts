@@ -321,6 +321,8 @@ interface StepTable {
 class RecordingImpl implements Recording {
   private blockCache = new Map<number, RawEvent[]>();
   private cachedState: { seq: number; tables: TableStore[] } | null = null;
+  /** Scratch for replay(): the writes of the events being replayed. */
+  private replayLog = new WriteBuffer();
   private stepsArr: Recording['steps'] | null = null;
 
   constructor(
@@ -421,31 +423,25 @@ class RecordingImpl implements Recording {
     return ev;
   }
 
-  private apply(tables: TableStore[], r: RawEvent, forward: boolean): void {
-    if (forward) {
-      for (const w of r.writes) tables[tableKindIndex(w.table)].set(w.level, w.gfn, w.new);
-      for (const x of r.roots) tables[tableKindIndex(x.table)].rootPresent = x.present;
-    } else {
-      for (let i = r.roots.length - 1; i >= 0; i--) tables[tableKindIndex(r.roots[i].table)].rootPresent = !r.roots[i].present;
-      for (let i = r.writes.length - 1; i >= 0; i--) {
-        const w = r.writes[i];
-        tables[tableKindIndex(w.table)].set(w.level, w.gfn, w.old);
-      }
-    }
-  }
-
-  /** Replay events (from, to] forward (from < to) or [to+1 .. from] backward onto `tables`. */
+  /** Replay events (from, to] forward (from < to) or undo [to+1 .. from] (to < from) onto
+   *  `tables`. Undoing applies the writes' old values in reverse order; a root allocation is
+   *  undone as a free and vice versa. */
   private replay(tables: TableStore[], from: number, to: number): void {
+    const log = this.replayLog;
+    log.clear();
     if (to > from) {
-      for (let b = Math.floor((from + 1) / BLOCK); b * BLOCK <= to; b++) {
-        const last = Math.min(to, (b + 1) * BLOCK - 1);
-        this.enc.decodeBlock(b, last, (s, e) => { if (s > from) this.apply(tables, e, true); });
+      this.enc.collectWrites(from + 1, to, log);
+      for (let i = 0; i < log.length; i++) {
+        const t = tables[log.table[i]];
+        if (log.level[i] === 0) t.rootPresent = log.new[i] !== 0n;
+        else t.set(log.level[i] as PgLevel, log.gfn[i], log.new[i]);
       }
     } else if (to < from) {
-      for (let b = Math.floor(from / BLOCK); b >= 0 && (b + 1) * BLOCK - 1 > to; b--) {
-        const list: Array<[number, RawEvent]> = [];
-        this.enc.decodeBlock(b, Math.min(from, (b + 1) * BLOCK - 1), (s, e) => { if (s > to) list.push([s, e]); });
-        for (let i = list.length - 1; i >= 0; i--) this.apply(tables, list[i][1], false);
+      this.enc.collectWrites(to + 1, from, log);
+      for (let i = log.length - 1; i >= 0; i--) {
+        const t = tables[log.table[i]];
+        if (log.level[i] === 0) t.rootPresent = log.new[i] === 0n;
+        else t.set(log.level[i] as PgLevel, log.gfn[i], log.old[i]);
       }
     }
   }
