@@ -21,7 +21,9 @@ export function bridgeDebugger(controller: StepperController, debug: TdpDebugSes
     if (pos.reason === 'goto' && ourSeeks.delete(pos.seq)) return;
     if (!same(pos)) {
       if (!pos.recording || !pos.scenario) return; // an adapter in another process: nothing to adopt
-      controller.adopt(pos.recording, { kind: 'scenario', path: pos.scenario, profile: pos.recording.profile });
+      // The launch attribute `scenario` names a *.tdpsim.yaml or an ftrace file to replay.
+      const kind = /\.tdpsim\.ya?ml$/i.test(pos.scenario) ? 'scenario' : 'trace';
+      controller.adopt(pos.recording, { kind, path: pos.scenario, profile: pos.recording.profile });
     }
     controller.seek(pos.seq, 'debug');
   };
