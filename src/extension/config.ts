@@ -14,6 +14,8 @@ export class SettingsService implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Settings>();
   private readonly watcher: vscode.Disposable;
   private state: { settings: Settings; problems: SettingProblem[] };
+  /** Problems whose notification is still open. */
+  private readonly showing = new Set<string>();
 
   /** Fires with the new settings after the user changed any tdpMmuSim.* setting. */
   readonly onDidChange = this.changed.event;
@@ -84,11 +86,17 @@ export class SettingsService implements vscode.Disposable {
     return readSettings(this.schemas, (key) => userValue(config.inspect(key)));
   }
 
-  /** Logs and shows each problem; does not wait for the user to answer the notification. */
+  /**
+   * Logs and shows each problem, once while its notification is open (VS Code would otherwise
+   * stack identical ones); does not wait for the user to answer.
+   */
   private warn(problems: SettingProblem[]): void {
     for (const p of problems) {
       this.log.warn(p.message);
+      if (this.showing.has(p.message)) continue;
+      this.showing.add(p.message);
       void vscode.window.showWarningMessage(`TDP MMU Simulator: ${p.message}`, 'Open Setting').then((choice) => {
+        this.showing.delete(p.message);
         if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', p.key);
       });
     }

@@ -18,6 +18,7 @@ export async function runCommand(page: Page, title: string, timeoutMs = 45_000):
   const input = page.locator('.quick-input-widget input');
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
   for (;;) {
+    // Closes a half-open palette or a modal editor (Settings, Running Extensions) first.
     await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
     try {
@@ -27,7 +28,12 @@ export async function runCommand(page: Page, title: string, timeoutMs = 45_000):
       // Exact title, not a longer command that contains it.
       const label = (await row.locator('.label-name').first().textContent())?.replace(/\s+/g, ' ').trim();
       if (label !== title) throw new Error(`palette offers "${label}", not "${title}"`);
-      await page.keyboard.press('Enter');
+      // Enter runs the highlighted row, which can be another match ("Notifications: Clear All
+      // Notifications" for "...Show Notifications"): then click ours instead.
+      const active = page.locator('.quick-input-list .monaco-list-row.focused .label-name').first();
+      const activeLabel = (await active.textContent({ timeout: 1000 }).catch(() => ''))?.replace(/\s+/g, ' ').trim();
+      if (activeLabel === title) await page.keyboard.press('Enter');
+      else await row.click();
       return;
     } catch (e) {
       if (Date.now() > deadline) throw new Error(`command "${title}" not runnable from the palette: ${(e as Error).message}`);

@@ -10,13 +10,14 @@ describe('invalid settings', () => {
 
   it('warn about each bad value, naming setting, value and place', async () => {
     await runCommand(wb.page, 'TDP MMU: Check Settings');
+    // Toasts hide after a while (sooner than a loaded machine gets here): read the center.
+    await showNotifications(wb.page);
     await notification(wb.page, 'tdpMmuSim.maxEvents: -5 in user settings is below the minimum 1; using the default 1000000.').waitFor();
     await notification(wb.page, 'tdpMmuSim.profile: "bogus" in user settings is not one of').waitFor();
     await wb.shot('warnings');
   });
 
   it('"Open Setting" on a warning opens the settings editor at that setting', async () => {
-    await showNotifications(wb.page);
     const toast = notification(wb.page, 'tdpMmuSim.maxEvents');
     await toast.getByRole('button', { name: 'Open Setting' }).click();
     const editor = wb.page.locator('.settings-editor');
@@ -36,6 +37,7 @@ describe('valid settings in a kernel tree', () => {
 
   it('"TDP MMU: Check Settings" confirms them and names the kernel tree found', async () => {
     await runCommand(wb.page, 'TDP MMU: Check Settings');
+    await showNotifications(wb.page);
     const tree = path.basename(wb.workspace);
     await notification(wb.page, new RegExp(`settings are valid: kernel tree .*/${tree} \\(from workspace folder\\), profile auto`)).waitFor();
     await wb.shot('valid');
