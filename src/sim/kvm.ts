@@ -177,9 +177,12 @@ export class Kvm {
     ev.writes = f?.writes;
     const site = this.site(kind, fn, anchor);
     const seq = this.b.pushSite(site, ev);
-    this.siteCounts[site] = (this.siteCounts[site] ?? 0) + 1;
-    this.siteFn[site] = fn;
-    this.siteKind[site] = kind;
+    if (this.siteCounts[site] === undefined) {
+      this.siteCounts[site] = 0;
+      this.siteFn[site] = fn;
+      this.siteKind[site] = kind;
+    }
+    this.siteCounts[site]++;
     if (kind === 'seamcall' && f?.result !== undefined) this.lastResult.set(fn, f.result);
     if (kind === 'invariant') this.invariantEvents++;
     if ((seq & 0xffff) === 0) this.checkAbort?.();

@@ -408,8 +408,11 @@ export class TdpMmu {
     const pfn_changed = spte_to_pfn(old) !== spte_to_pfn(nv);
     const f = { root, gfn, level, old_spte: old, new_spte: nv };
     kvm.enter(t, 'call', 'handle_changed_spte', old === nv ? 'handle_changed_spte' : 'handle_changed_spte.trace', f);
-    kvm.WARN_ON(t, level > kvm.rootLevel || level < 1, 'handle_changed_spte', `bad level ${level}`);
-    kvm.WARN_ON(t, gfn % pagesPerHpage(level) !== 0, 'handle_changed_spte', `gfn 0x${gfn.toString(16)} not aligned to its level`);
+    // Messages are built only when the WARN fires (this runs several times per fault).
+    const badLevel = level > kvm.rootLevel || level < 1;
+    kvm.WARN_ON(t, badLevel, 'handle_changed_spte', badLevel ? `bad level ${level}` : '');
+    const misaligned = gfn % pagesPerHpage(level) !== 0;
+    kvm.WARN_ON(t, misaligned, 'handle_changed_spte', misaligned ? `gfn 0x${gfn.toString(16)} not aligned to its level` : '');
     if (was_leaf && is_leaf && pfn_changed) {
       // A present leaf replaced by a present leaf with another pfn: crash the host.
       kvm.BUG(t, 'handle_changed_spte', 'present leaf SPTE replaced by a present leaf mapping a different pfn', f);
@@ -504,7 +507,7 @@ export class TdpMmu {
     const pfn = Number(spte_to_pfn(old));
     const ret = this.hook(t, 'remove_external_spte', 'remove_external_spte.hook', { gfn, level, old_spte: old },
       () => this.ops!.remove_external_spte(t, gfn, level, pfn));
-    kvm.KVM_BUG_ON(t, ret !== 0, 'remove_external_spte.bug_ret', `remove_external_spte returned ${errno(ret)}`, { root: 'mirror', gfn, level, old_spte: old });
+    if (ret !== 0) kvm.KVM_BUG_ON(t, true, 'remove_external_spte.bug_ret', `remove_external_spte returned ${errno(ret)}`, { root: 'mirror', gfn, level, old_spte: old });
     kvm.leave(t);
   }
 

@@ -43,7 +43,7 @@ export class TdxModule {
   /** TD epoch, advanced by TDH.MEM.TRACK. */
   private epoch = 0;
   /** Epoch at which each blocked entry was blocked (key `${level}:${gfn}`). */
-  private blockedAt = new Map<string, number>();
+  private blockedAt = new Map<number, number>();
   /** S-EPT pages handed to the module: where their entries sit (level of the entries, first gfn). */
   private septPages = new Map<number, { gfn: number; level: PgLevel }>();
   private injections = new Map<string, Injection>();
@@ -68,8 +68,9 @@ export class TdxModule {
     return this.kvm.readSept(gfnRoundForLevel(gfn, level), level);
   }
 
-  private key(gfn: number, level: PgLevel): string {
-    return `${level}:${gfnRoundForLevel(gfn, level)}`;
+  /** A number, not a string: no string building per SEAMCALL (GFNs stay below 2^50). */
+  private key(gfn: number, level: PgLevel): number {
+    return gfnRoundForLevel(gfn, level) * 8 + level;
   }
 
   /** Run one SEAMCALL: injected failure, or the operation; record it; report a refusal KVM did
@@ -89,14 +90,10 @@ export class TdxModule {
       status = op();
     }
     const result = tdxStatusName(status);
-    const args: Record<string, string | number | boolean | bigint> = {};
-    if (o.page !== undefined) args.page = BigInt(o.page);
-    if (level !== undefined) args.tdx_level = level - 1;
-    if (injected) args.injected = true;
     const f = {
       gfn: gfn === undefined || level === undefined ? gfn : gfnRoundForLevel(gfn, level), level, status, result,
       old_spte: before, new_spte: before === undefined ? undefined : this.kvm.readSept(gfnRoundForLevel(gfn!, level!), level!),
-      args: Object.keys(args).length && (injected || o.page !== undefined) ? args : undefined,
+      args: injected || o.page !== undefined ? this.args(o, injected) : undefined,
     };
     this.kvm.emit(t, 'seamcall', name, anchor, f);
     if (status !== 0n && !injected && !this.expected.has(`${name}|${result}`)) {
@@ -106,6 +103,16 @@ export class TdxModule {
       });
     }
     return status;
+  }
+
+  /** The args of a SEAMCALL event that carries a page or an injected failure (the ordinary
+   *  per-page calls carry none: millions of events). */
+  private args(o: Operands, injected: boolean): Record<string, string | number | boolean | bigint> {
+    const args: Record<string, string | number | boolean | bigint> = {};
+    if (o.page !== undefined) args.page = BigInt(o.page);
+    if (o.level !== undefined) args.tdx_level = o.level - 1;
+    if (injected) args.injected = true;
+    return args;
   }
 
   // ---- SEAMCALLs -----------------------------------------------------------------------------
