@@ -51,7 +51,8 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
         void vscode.window.showErrorMessage('TDP MMU Simulator: open a *.tdpsim.yaml scenario (or an ftrace file) to debug, or add a launch configuration.');
         return undefined;
       }
-      return { type: DEBUG_TYPE, request: 'launch', name: `Debug ${path.basename(doc.uri.fsPath)}`, scenario: doc.uri.fsPath, stopOnEntry: true };
+      // Runs to the first breakpoint (or exception filter); without any it stops at the end.
+      return { type: DEBUG_TYPE, request: 'launch', name: `Debug ${path.basename(doc.uri.fsPath)}`, scenario: doc.uri.fsPath };
     }
     return config;
   }
