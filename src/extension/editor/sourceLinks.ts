@@ -81,6 +81,12 @@ export class SourceLinks implements vscode.Disposable {
     }
   }
 
+  /** The kernel generation of the linked tree (tdpMmuSim.profile `auto`), once it is open. */
+  async detectedProfile(): Promise<ProfileName | undefined> {
+    await this.open(this.profile);
+    return this.linker?.detectProfile().profile;
+  }
+
   resolution(anchor: string): Resolution | undefined {
     if (!this.linker || !anchorById(anchor)) return undefined;
     let r = this.cache.get(anchor);

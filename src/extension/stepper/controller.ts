@@ -60,6 +60,12 @@ export class StepperController implements vscode.Disposable {
     // Loaded on first use: the simulator and the scenario loader are not needed to activate.
     const { loadRecording, RecordingLoadError } = require('./recordings') as typeof Recordings;
     const what = source.kind === 'trace' ? 'Importing trace' : 'Simulating';
+    // A trace does not say which kernel generation wrote it: with tdpMmuSim.profile `auto`,
+    // the linked tree's (a scenario names its own).
+    if (source.kind === 'trace' && !source.profile && this.services.settings.current.profile === 'auto') {
+      const detected = await this.links.detectedProfile();
+      if (detected) source = { ...source, profile: detected };
+    }
     let loaded;
     try {
       loaded = await vscode.window.withProgress(
