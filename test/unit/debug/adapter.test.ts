@@ -15,6 +15,7 @@ import { launchWith, scopeVars, startAdapter, stopAfter, topFrame, type Adapter 
 
 const REPO = path.resolve(__dirname, '../../..');
 const SPLIT = path.join(REPO, 'scenarios/split-private-2m-rfc.tdpsim.yaml');
+const SPLIT_MAINLINE = path.join(REPO, 'scenarios/split-private-2m-mainline.tdpsim.yaml');
 const tree = (profile: string): string => path.join(REPO, 'test/fixtures/kernel', profile);
 const tdpMmuC = (profile: string): string => path.join(tree(profile), 'arch/x86/kvm/mmu/tdp_mmu.c');
 
@@ -269,6 +270,25 @@ describe('debug adapter over DAP', function () {
       assert.equal(p, at, `#${s} skipped by step out is inside tdp_mmu_set_spte`);
     }
     assert.ok(out > at);
+  });
+
+  it('stops on KVM_BUG_ON when the mainline profile meets the split (exception filter)', async () => {
+    const bug = events(simulated(SPLIT_MAINLINE)).find((e) => e.kind === 'kvm_bug')!;
+    assert.ok(bug, 'mainline bugs the VM on a mirror split');
+    const filters = (await a.dc.initializeRequest()).body?.exceptionBreakpointFilters ?? [];
+    assert.deepEqual(filters.map((f) => f.label), ['KVM_BUG_ON', 'invariant violation', 'SEAMCALL error', 'WARN_ON']);
+    const st = await launchWith(a.dc, { scenario: SPLIT_MAINLINE, kernelTree: tree('mainline') }, async () => {
+      await a.dc.setExceptionBreakpointsRequest({ filters: ['kvm_bug'] });
+    });
+    assert.equal(st.body.reason, 'exception');
+    assert.equal(await seqNow(a), bug.seq);
+    const info = await a.dc.exceptionInfoRequest({ threadId: 1 });
+    assert.equal(info.body.exceptionId, 'KVM_BUG_ON');
+    assert.equal(info.body.description, bug.message);
+    const top = await topFrame(a.dc);
+    assert.equal(top.name, 'tdp_mmu_set_spte');
+    assert.deepEqual([top.source?.path, top.line], [tdpMmuC('mainline'), lineIn(tdpMmuC('mainline'), 'tdp_mmu_set_spte', /KVM_BUG_ON\(is_shadow_present_pte\(new_spte\)/)]);
+    assert.equal(await evaluate(a, 'vm_bugged'), 'true');
   });
 
   it('a breakpoint in the scenario file stops at the first event of that step', async () => {
