@@ -388,6 +388,30 @@ describe('debug adapter over DAP', function () {
     await assert.rejects(a.dc.launchRequest({ scenario: junk } as DebugProtocol.LaunchRequestArguments), /is neither a \*\.tdpsim\.yaml scenario nor a trace/);
   });
 
+  it('the launch profile overrides the scenario\'s; an unusable kernel tree leaves frames symbolic, with the reason', async () => {
+    const output: string[] = [];
+    a.dc.on('output', (e: DebugProtocol.OutputEvent) => output.push(e.body.output));
+    const fault = path.join(REPO, 'scenarios/private-4k-fault.tdpsim.yaml');
+    await launchWith(a.dc, { scenario: fault, profile: 'hugepage-rfc-v2', kernelTree: path.join(REPO, 'no/such/tree'), stopOnEntry: true }, async () => {
+      await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'tdp_mmu_set_spte_atomic' }] });
+    });
+    assert.ok(output.some((o) => /: \d+ events, profile hugepage-rfc-v2, no kernel tree/.test(o)), output.join(''));
+    assert.ok(output.some((o) => o.includes(`kernel tree ${path.join(REPO, 'no/such/tree')} cannot be used: `)), output.join(''));
+    await stopAfter(a.dc, () => a.dc.continueRequest({ threadId: 1 }));
+    const top = await topFrame(a.dc);
+    assert.equal(top.source?.path, undefined);
+    assert.equal(top.source?.name, 'tdp_mmu.c (not in this tree)');
+  });
+
+  it('a condition can use the SPTE predicates', async () => {
+    const zap = path.join(REPO, 'scenarios/zap-private-leaves.tdpsim.yaml');
+    const want = events(simulated(zap)).find((e) => e.fn === 'tdp_mmu_set_spte' && e.new_spte !== undefined && !is_shadow_present_pte(e.new_spte) && e.old_spte !== undefined && is_last_spte(e.old_spte, e.level!))!;
+    await launchWith(a.dc, { scenario: zap }, async () => {
+      await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'tdp_mmu_set_spte', condition: '!is_shadow_present_pte(new_spte) && is_last_spte(old_spte, level)' }] });
+    });
+    assert.equal(await seqNow(a), want.seq);
+  });
+
   it('a scenario with errors fails the launch with file:line:column', async () => {
     await a.dc.initializeRequest();
     const bad = path.join(REPO, 'test/fixtures/scenarios/bad-levels.tdpsim.yaml');
