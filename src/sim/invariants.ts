@@ -21,14 +21,25 @@ const { pagesPerHpage, levelName } = levels;
 interface Window { start: number; end: number; deferred: Array<[number, PgLevel]> }
 
 export class Invariants implements WriteObserver, PropagationWindows {
-  private pending: Array<[TableKind, number, PgLevel]> = [];
+  /** Positions written by the event being built (parallel arrays, reused: no per-write tuple). */
+  private pendingTable: TableKind[] = [];
+  private pendingGfn: number[] = [];
+  private pendingLevel: PgLevel[] = [];
+  private pendingCount = 0;
+  /** The arrays afterEvent() walks while the next event's writes are staged in the others. */
+  private checkTable: TableKind[] = [];
+  private checkGfn: number[] = [];
+  private checkLevel: PgLevel[] = [];
   private windows = new Map<Thread, Window[]>();
   private reporting = false;
 
   constructor(private kvm: Kvm) {}
 
   touched(table: TableKind, gfn: number, level: PgLevel): void {
-    this.pending.push([table, gfn, level]);
+    const i = this.pendingCount++;
+    this.pendingTable[i] = table;
+    this.pendingGfn[i] = gfn;
+    this.pendingLevel[i] = level;
   }
 
   open(t: Thread, gfn: number, level: PgLevel): void {
@@ -53,10 +64,16 @@ export class Invariants implements WriteObserver, PropagationWindows {
   }
 
   afterEvent(t: Thread): void {
-    if (this.reporting || this.pending.length === 0) return;
-    const touched = this.pending;
-    this.pending = [];
-    for (const [table, gfn, level] of touched) {
+    if (this.reporting || this.pendingCount === 0) return;
+    // Swap the buffers: a reported violation is an event whose own afterEvent() is skipped
+    // (reporting), but writes staged meanwhile must land in a fresh buffer.
+    const n = this.pendingCount;
+    const tables = this.pendingTable, gfns = this.pendingGfn, lvls = this.pendingLevel;
+    this.pendingTable = this.checkTable; this.pendingGfn = this.checkGfn; this.pendingLevel = this.checkLevel;
+    this.checkTable = tables; this.checkGfn = gfns; this.checkLevel = lvls;
+    this.pendingCount = 0;
+    for (let i = 0; i < n; i++) {
+      const table = tables[i], gfn = gfns[i], level = lvls[i];
       if (table === 'sept' && !this.kvm.isTd) continue;
       if (table !== 'sept') this.checkLock(t, table, gfn, level);
       if (this.kvm.isTd && table !== 'direct') this.checkOrDefer(t, gfn, level);

@@ -131,7 +131,19 @@ export class Kvm {
   }
 
   // ---- events -----------------------------------------------------------------------------
+  /** The site of an event. Hot path: one Map lookup of the last site seen with this anchor (fn
+   *  when unanchored), confirmed against the site's fn/kind/anchor (literal strings, compared by
+   *  identity in practice); the full (fn, anchor, kind) cache resolves the rest. */
   private site(kind: EventKind, fn: string, anchor: string | null): number {
+    const key = anchor ?? fn;
+    const s = this.recentSite.get(key);
+    if (s !== undefined && this.siteFn[s] === fn && this.siteKind[s] === kind && this.siteAnchor[s] === anchor) return s;
+    const id = this.lookupSite(kind, fn, anchor);
+    this.recentSite.set(key, id);
+    return id;
+  }
+
+  private lookupSite(kind: EventKind, fn: string, anchor: string | null): number {
     // Keys are the (interned) literal strings themselves: no string building per event.
     let byAnchor = this.siteCache.get(fn);
     if (!byAnchor) this.siteCache.set(fn, (byAnchor = new Map()));
@@ -142,6 +154,10 @@ export class Kvm {
       if (anchor !== null && !anchorById(anchor)) throw new Error(`internal: unknown anchor '${anchor}'`);
       s = this.b.site(kind, fn, anchor);
       byKind.set(kind, s);
+      this.siteCounts[s] = 0;
+      this.siteFn[s] = fn;
+      this.siteKind[s] = kind;
+      this.siteAnchor[s] = anchor;
     }
     return s;
   }
@@ -157,6 +173,8 @@ export class Kvm {
   private siteCounts: number[] = [];
   private siteFn: string[] = [];
   private siteKind: EventKind[] = [];
+  private siteAnchor: Array<string | null> = [];
+  private recentSite = new Map<string, number>();
 
   private push(t: Thread, kind: EventKind, fn: string, anchor: string | null, f: EventFields | undefined, open: boolean): number {
     const ev = this.ev;
@@ -177,11 +195,6 @@ export class Kvm {
     ev.writes = f?.writes;
     const site = this.site(kind, fn, anchor);
     const seq = this.b.pushSite(site, ev);
-    if (this.siteCounts[site] === undefined) {
-      this.siteCounts[site] = 0;
-      this.siteFn[site] = fn;
-      this.siteKind[site] = kind;
-    }
     this.siteCounts[site]++;
     if (kind === 'seamcall' && f?.result !== undefined) this.lastResult.set(fn, f.result);
     if (kind === 'invariant') this.invariantEvents++;
