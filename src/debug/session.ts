@@ -11,7 +11,7 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProfileName, Recording, SimEvent } from '../sim/types';
 import { PROFILE_NAMES } from '../sim/types';
-import { runTo, seek, step, stepOut, stepOver, type Direction } from '../sim/navigate';
+import { seek, step, stepOut, stepOver, type Direction } from '../sim/navigate';
 import { TDP_POSITION_EVENT, TDP_SEEK_REQUEST, type TdpPositionBody } from './bridge';
 import { BreakpointSet, EXCEPTION_FILTERS, type BreakpointStatus, type Hit } from './breakpoints';
 import { compile, Fields, type Env } from './expr';
@@ -50,8 +50,10 @@ export interface SessionDeps {
   treeOfFile(file: string): string | undefined;
   /** Default kernel tree when the launch names none (e.g. TDP_KERNEL_TREE). */
   defaultTree?: string;
+  /** Events checked between yields while running (default RUN_SLICE): smaller answers pause
+   *  sooner, larger runs faster. */
+  runSlice?: number;
 }
-
 
 const THREAD_ID = 1;
 /** Events checked between yields while running, so that pause and other requests get through. */
@@ -67,8 +69,12 @@ export class TdpDebugSession extends LoggingDebugSession {
   private locator: AnchorLocator = noTreeLocator();
   private pos = 0;
   private lastHit?: Hit;
-  private running = false;
   private pauseRequested = false;
+  /** Bumped by every run, seek and restart: a run whose generation is no longer current ends
+   *  silently at its next yield (the position was moved under it). */
+  private runGeneration = 0;
+  /** The generation of the run in progress, if one is. */
+  private activeRun: number | null = null;
   private configured!: Promise<void>;
   private configurationDone!: () => void;
   private frames: Frame[] = [];
@@ -172,7 +178,8 @@ export class TdpDebugSession extends LoggingDebugSession {
   private async restart(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments | undefined): Promise<void> {
     const launch = (args?.arguments as LaunchArguments | undefined) ?? this.launchArgs;
     if (!launch) { this.sendErrorResponse(response, { id: 1002, format: 'restart before launch' }); return; }
-    this.pauseRequested = this.running;
+    this.runGeneration++;
+    this.activeRun = null;
     try {
       await this.load(launch);
     } catch (e) {
@@ -244,8 +251,7 @@ export class TdpDebugSession extends LoggingDebugSession {
     // Without stopOnEntry the first event is checked like any other.
     const hit = this.bps!.check(this.rec!.event(0));
     if (hit) this.emitLogs(hit);
-    if (hit && hit.description) { this.stopOnHit(0, hit); return; }
-    this.pos = 0;
+    if (hit?.description) { this.stopOnHit(0, hit); return; }
     void this.run('forward');
   }
 
@@ -313,17 +319,11 @@ export class TdpDebugSession extends LoggingDebugSession {
 
   protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
     if (!this.bps) { this.sendErrorResponse(response, { id: 1003, format: 'not launched yet' }); return; }
-    const statuses: BreakpointStatus[] = [];
-    const valid: Array<{ i: number; d: DebugProtocol.DataBreakpoint; entry: NonNullable<ReturnType<typeof parseEntryKey>> }> = [];
-    args.breakpoints.forEach((d, i) => {
-      const entry = parseEntryKey(d.dataId);
-      if (entry) valid.push({ i, d, entry });
-    });
-    const set = this.bps.setDataBreakpoints(valid.map((v) => ({ entry: v.entry, condition: v.d.condition, hitCondition: v.d.hitCondition })));
-    args.breakpoints.forEach((d, i) => {
-      const k = valid.findIndex((v) => v.i === i);
-      statuses.push(k >= 0 ? set[k] : { id: 0, verified: false, message: `'${d.dataId}' is not a data breakpoint id of this adapter` });
-    });
+    const parsed = args.breakpoints.map((d) => ({ d, entry: parseEntryKey(d.dataId) }));
+    const set = this.bps.setDataBreakpoints(parsed.flatMap(({ d, entry }) => (entry ? [{ entry, condition: d.condition, hitCondition: d.hitCondition }] : [])));
+    let k = 0;
+    const statuses: BreakpointStatus[] = parsed.map(({ d, entry }) => (entry ? set[k++]
+      : { id: 0, verified: false, message: `'${d.dataId}' is not a data breakpoint id of this adapter (expected <table>:0x<gfn>:<level>)` }));
     response.body = { breakpoints: statuses.map((s) => this.toDapBreakpoint(s)) };
     this.sendResponse(response);
   }
@@ -357,7 +357,7 @@ export class TdpDebugSession extends LoggingDebugSession {
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
     this.sendResponse(response);
-    if (this.running) this.pauseRequested = true;
+    if (this.activeRun !== null) this.pauseRequested = true;
     else if (this.rec) this.stopAt(this.pos, 'pause');
   }
 
@@ -391,7 +391,8 @@ export class TdpDebugSession extends LoggingDebugSession {
       return;
     }
     const to = seek(this.rec, seq)!;
-    this.pauseRequested = this.running;
+    this.runGeneration++;
+    this.activeRun = null;
     response.body = { seq: to };
     this.sendResponse(response);
     this.stopAt(to, 'goto', `Moved to event #${to}`);
@@ -402,7 +403,7 @@ export class TdpDebugSession extends LoggingDebugSession {
    * exception met on the way stops there first.
    */
   private stepTo(target: number | null, dir: Direction): void {
-    if (this.running) return;
+    if (this.activeRun !== null) return;
     if (target === null) {
       this.stopAt(this.pos, dir === 'forward' ? 'end' : 'start', dir === 'forward' ? 'End of the simulation' : 'Start of the simulation');
       return;
@@ -421,14 +422,15 @@ export class TdpDebugSession extends LoggingDebugSession {
 
   /** Run forward or backward until something stops us: a breakpoint, an exception, pause, or an end. */
   private async run(dir: Direction): Promise<void> {
-    if (this.running || !this.rec) return;
-    this.running = true;
-    this.pauseRequested = false;
+    if (!this.rec) return;
     const rec = this.rec;
+    const generation = ++this.runGeneration;
+    this.activeRun = generation;
+    this.pauseRequested = false;
     try {
       let s = this.pos;
       for (;;) {
-        for (let n = 0; n < RUN_SLICE; n++) {
+        for (let n = 0, slice = this.deps.runSlice ?? RUN_SLICE; n < slice; n++) {
           const next = step(rec, s, dir);
           if (next === null) {
             this.stopAt(s, dir === 'forward' ? 'end' : 'start', dir === 'forward'
@@ -442,11 +444,11 @@ export class TdpDebugSession extends LoggingDebugSession {
           if (hit?.description) { this.stopOnHit(s, hit); return; }
         }
         await new Promise((r) => setImmediate(r));
-        if (this.rec !== rec) return; // restarted meanwhile
+        if (this.runGeneration !== generation) return; // a seek or restart took over
         if (this.pauseRequested) { this.stopAt(s, 'pause'); return; }
       }
     } finally {
-      this.running = false;
+      if (this.activeRun === generation) this.activeRun = null;
     }
   }
 

@@ -345,6 +345,24 @@ describe('debug adapter over DAP', function () {
     assert.deepEqual([again.body.reason, await seqNow(a)], ['end', last]);
   });
 
+  it('pause interrupts a run in progress', async () => {
+    // A run yields to other requests every `runSlice` events; one event per slice here.
+    const slow = await startAdapter({ ...defaultSessionDeps({ env: {} }), runSlice: 1 });
+    try {
+      const td = path.join(REPO, 'scenarios/td-teardown.tdpsim.yaml');
+      await launchWith(slow.dc, { scenario: td, stopOnEntry: true });
+      const stopped = slow.dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+      await slow.dc.continueRequest({ threadId: 1 });
+      await slow.dc.pauseRequest({ threadId: 1 });
+      const st = await stopped;
+      assert.equal(st.body.reason, 'pause');
+      const at = Number((await slow.dc.evaluateRequest({ expression: 'seq', frameId: 1, context: 'watch' })).body.result);
+      assert.ok(at > 0 && at < simulated(td).length - 1, `paused mid-run at #${at}`);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('restart re-simulates and keeps the breakpoints', async () => {
     await launchWith(a.dc, { scenario: SPLIT }, async () => {
       await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'split_external_spt' }] });
