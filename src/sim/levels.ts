@@ -17,9 +17,12 @@ export function hpageGfnShift(level: PgLevel): number {
   return (level - 1) * 9;
 }
 
+/** KVM_PAGES_PER_HPAGE for levels 1..5, by table lookup (called several times per event). */
+const PAGES_PER_HPAGE = [0, 1, 2 ** 9, 2 ** 18, 2 ** 27, 2 ** 36];
+
 /** KVM_PAGES_PER_HPAGE(level): 4K pages covered by one entry at `level`. */
 export function pagesPerHpage(level: PgLevel): number {
-  return 2 ** hpageGfnShift(level);
+  return PAGES_PER_HPAGE[level] ?? 2 ** hpageGfnShift(level);
 }
 
 /** First GFN of the entry at `level` covering `gfn` (gfn_round_for_level). */

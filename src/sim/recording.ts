@@ -11,7 +11,10 @@ import type {
 } from './types';
 import { BLOCK, EncodedFields, EventEncoder, RawEvent, WriteBuffer } from './event-codec';
 import { TABLE_KINDS, TableKind, TableStore, emptyValue, tableKindIndex } from './table-store';
-import { isPgLevel } from './levels';
+import * as levels from './levels';
+
+// Module-local copy: imported bindings are getter calls in CommonJS output (addWrite is hot).
+const { isPgLevel } = levels;
 
 /** What a builder user supplies for one event (seq and stack are derived). */
 export interface EventInput {

@@ -2,7 +2,10 @@
 // arch/x86/include/asm/vmx.h), plus our own encoding of the TDX module's S-EPT entries.
 // Values are bigint everywhere: bits 52..63 do not survive a JS number.
 import type { PgLevel, Spte } from './types';
-import { PG_LEVEL_4K, isPgLevel, levelName, pagesPerHpage } from './levels';
+import * as levels from './levels';
+
+// Module-local copies: imported bindings are getter calls in CommonJS output (is_last_spte is hot).
+const { PG_LEVEL_4K, isPgLevel, levelName, pagesPerHpage } = levels;
 
 const bit = (n: number): bigint => 1n << BigInt(n);
 /** GENMASK_ULL(hi, lo) */
