@@ -59,10 +59,12 @@ export function tdxStatusByName(name: string): Spte {
 
 /** The status name of a 64-bit SEAMCALL result (operand id ignored), or its hex value. */
 export function tdxStatusName(status: Spte): string {
+  // Success first: nearly every SEAMCALL, and no BigInt masking or BigInt-keyed lookup for it.
+  if (status === 0n) return 'TDX_SUCCESS';
   return BY_VALUE.get(status & TDX_SEAMCALL_STATUS_MASK) ?? '0x' + status.toString(16);
 }
 
 /** tdx_operand_busy(): the status part is TDX_OPERAND_BUSY, whatever the operand. */
 export function tdx_operand_busy(err: Spte): boolean {
-  return (err & TDX_SEAMCALL_STATUS_MASK) === TDX_STATUS.TDX_OPERAND_BUSY;
+  return err !== 0n && (err & TDX_SEAMCALL_STATUS_MASK) === TDX_STATUS.TDX_OPERAND_BUSY;
 }
