@@ -104,8 +104,9 @@ function hunkThread(id: number, pr: PatchReview, i: number, fr: FileReview, h: H
     `**Hunk ${k + 1} of ${n}**${where} in ${code(fr.path || 'an unknown file')}: ${code(h.header)}`,
     placement(h),
     ...fileNotes(fr),
-    anchorsText(h),
+    // What changed in simulated behaviour first (the reason to read this thread), then where.
     ...(h.anchors.length ? behaviourText(id, pr, i, false) : []),
+    anchorsText(h),
     commandLink('Show in the patch', REVEAL_COMMAND, { review: id, line: h.inputLine } satisfies RevealLink),
   ];
   return {
