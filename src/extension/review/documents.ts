@@ -2,8 +2,7 @@
 // lives in memory: a review never writes over the user's files. Registered at activation (cheap)
 // so that a tab VS Code restores after a reload says what happened instead of failing.
 import * as vscode from 'vscode';
-
-export const REVIEW_SCHEME = 'tdp-review';
+import { REVIEW_SCHEME } from './links';
 
 export const postDocUri = (key: string) => vscode.Uri.from({ scheme: REVIEW_SCHEME, path: key });
 

@@ -4,8 +4,8 @@
 import * as vscode from 'vscode';
 import type { ExtensionServices } from '../extension';
 import type { StepperApi } from '../stepper/index';
-import { PostDocuments, REVIEW_SCHEME } from './documents';
-import { EXPORT_REVIEW_COMMAND, OPEN_IN_STEPPER_COMMAND, REVEAL_COMMAND, REVIEW_PATCH_COMMAND } from './links';
+import { PostDocuments } from './documents';
+import { EXPORT_REVIEW_COMMAND, OPEN_IN_STEPPER_COMMAND, REVEAL_COMMAND, REVIEW_PATCH_COMMAND, REVIEW_SCHEME } from './links';
 import type * as Session from './session';
 
 /** What the extension-host tests reach through the extension's API. */

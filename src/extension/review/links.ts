@@ -1,7 +1,14 @@
-// The review's commands and the arguments its command links carry. A command link's arguments
-// come back from the renderer as parsed JSON, so each is validated before use. Pure.
+// The review's ids (commands, context key, document scheme) and the arguments its command links
+// carry. A command link's arguments come back from the renderer as parsed JSON, so each is
+// validated before use. Pure, so that the manifest tests can check package.json against it.
 
 export const REVIEW_PATCH_COMMAND = 'tdpMmuSim.reviewPatch';
+/** Scheme of the read-only post-patch documents (documents.ts). */
+export const REVIEW_SCHEME = 'tdp-review';
+/** Context key: some review is open (enables Export Review in the palette). */
+export const REVIEWING_CONTEXT = 'tdpMmuSim.reviewing';
+/** File names "Review Patch…" is offered for (explorer/editor menus, the active editor). */
+export const REVIEWABLE = /\.(patch|diff|mbx|mbox|eml)$/i;
 export const EXPORT_REVIEW_COMMAND = 'tdpMmuSim.exportReview';
 /** Opens one side of a scenario's behaviour diff in the stepper, at its first differing event. */
 export const OPEN_IN_STEPPER_COMMAND = 'tdpMmuSim.review.openInStepper';

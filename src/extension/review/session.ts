@@ -14,14 +14,10 @@ import { reviewPatch, type Review } from '../../patch/review';
 import { loadScenarioFile, ScenarioError } from '../../sim/scenario';
 import { simulateWithProfile, SimInputError } from '../../sim/simulate';
 import { postDocUri, type PostDocuments } from './documents';
-import { parseExportLink, parseRevealLink, parseStepperLink, LINK_COMMANDS, type Parsed } from './links';
+import { parseExportLink, parseRevealLink, parseStepperLink, LINK_COMMANDS, REVIEWABLE, REVIEWING_CONTEXT, type Parsed } from './links';
 import { reviewSummary, reviewView, type ThreadPlace, type ThreadView } from './threads';
 
 export const COMMENT_CONTROLLER_ID = 'tdpMmuSim.review';
-/** Context key: some review is open (enables Export Review in the palette). */
-export const REVIEWING_CONTEXT = 'tdpMmuSim.reviewing';
-/** File names the review is offered for (explorer/editor menus, and the active editor). */
-export const REVIEWABLE = /\.(patch|diff|mbx|mbox|eml)$/i;
 
 /** One review on screen: its input, what the core found, and what we created for it. */
 export interface ReviewEntry {
