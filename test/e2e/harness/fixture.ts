@@ -38,6 +38,8 @@ export interface Workbench {
 export function useWorkbench(opts: WorkbenchOptions = {}): Workbench {
   let state: Omit<Workbench, 'shot'> | undefined;
   let artifacts = '';
+  let runDir = '';
+  let failed = false;
   const need = () => {
     if (!state) throw new Error('the workbench did not start (see the before all hook)');
     return state;
@@ -56,7 +58,7 @@ export function useWorkbench(opts: WorkbenchOptions = {}): Workbench {
   before(async function () {
     this.timeout(120_000);
     artifacts = path.join(ARTIFACTS, 'e2e-ui', slug(this.test?.parent?.fullTitle() ?? 'workbench'));
-    const dir = freshDir('ui');
+    const dir = runDir = freshDir('ui');
     const workspace = (opts.workspace ?? emptyFolder)(dir);
     const server = await startCodeServer({
       dir, workspace, vsix: VSIX, userSettings: opts.userSettings, workspaceTrust: opts.workspaceTrust,
@@ -77,15 +79,20 @@ export function useWorkbench(opts: WorkbenchOptions = {}): Workbench {
   });
 
   afterEach(async function () {
-    if (state && this.currentTest?.state === 'failed') await saveFailure(state, artifacts, this.currentTest.title);
+    if (this.currentTest?.state !== 'failed') return;
+    failed = true;
+    if (state) await saveFailure(state, artifacts, this.currentTest.title);
   });
 
   after(async function () {
     this.timeout(30_000);
-    if (!state) return;
-    await state.browser.close();
-    await state.server.stop();
-    state = undefined;
+    if (state) {
+      await state.browser.close();
+      await state.server.stop();
+      state = undefined;
+    }
+    // Run folders are throw-away; a failed one stays for a closer look.
+    if (runDir && !failed) fs.rmSync(runDir, { recursive: true, force: true });
   });
 
   return wb;

@@ -57,6 +57,7 @@ async function main(): Promise<number> {
     });
   });
   const started = Date.now();
+  let exitCode = 1;
   try {
     let exit!: (code: number | string) => void;
     const exited = new Promise<number | string>((r) => (exit = r));
@@ -84,11 +85,18 @@ async function main(): Promise<number> {
     }
     const r = result ?? { passes: 0, failures: 1, pending: 0 };
     console.log(`${r.passes} passed, ${r.failures} failed${r.pending ? `, ${r.pending} skipped` : ''}`);
-    return ok ? 0 : 1;
+    exitCode = ok ? 0 : 1;
   } finally {
     await browser.close();
     await server.stop();
   }
+  return cleanUp(dir, exitCode);
+}
+
+/** Deletes a run folder unless the run failed (then it stays for a closer look). */
+function cleanUp(dir: string, code: number): number {
+  if (code === 0) fs.rmSync(dir, { recursive: true, force: true });
+  return code;
 }
 
 main().then((code) => process.exit(code), (e) => { console.error(e); console.log('0 passed, 1 failed'); process.exit(1); });
