@@ -24,28 +24,9 @@ const common = {
 };
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
 
-// src/cli/main.ts lists its subcommands and loads each lazily, skipping in --help one that fails
-// to load. A subcommand not written yet must not fail the whole build: it becomes a module that
-// throws when loaded, and the build says so.
-const pendingCliCommands = {
-  name: 'pending-cli-commands',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/commands\/[\w-]+$/ }, (args) => {
-      const file = join(args.resolveDir, args.path);
-      if (['.ts', '.js'].some((ext) => existsSync(file + ext))) return undefined;
-      console.warn(`build: warning: ${args.path}.ts does not exist: \`tdp-sim ${args.path.split('/').pop()}\` will say it is not available`);
-      return { path: args.path, namespace: 'pending-cli-command' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'pending-cli-command' }, (args) => ({
-      contents: `throw new Error('tdp-sim: the ${args.path.split('/').pop()} command is not available in this build');`,
-      loader: 'js',
-    }));
-  },
-};
-
 const targets = [
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
-  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [pendingCliCommands] },
+  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
   { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
 ];
 
