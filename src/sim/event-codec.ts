@@ -205,34 +205,47 @@ export class EventEncoder {
   // ---- decoding ----------------------------------------------------------------------------
   /** Decode events block*BLOCK .. upto (inclusive, within that block), in order. */
   decodeBlock(block: number, upto: number, out: (seq: number, e: RawEvent) => void): void {
-    this.readBlock(block, upto, (r, seq) => out(seq, r.event(seq)));
+    const r = this.blockReader(block);
+    for (let seq = block * BLOCK; seq <= upto; seq++) {
+      this.nextEvent(r);
+      out(seq, r.event(seq));
+    }
   }
 
   /** Append to `out` the entry writes of events first..last (inclusive) in order, root
    *  allocations/frees as level 0. Replay path: no per-event objects, and the event's own
    *  SPTE values are skipped without materialising BigInts. */
   collectWrites(first: number, last: number, out: WriteBuffer): void {
+    // Plain loops, no per-event callback: this is the whole cost of a stateAt() step.
     for (let b = Math.floor(first / BLOCK); b * BLOCK <= last; b++) {
-      this.readBlock(b, Math.min(last, (b + 1) * BLOCK - 1), (r, seq) => r.writesOf(seq >= first ? out : null));
+      const r = this.blockReader(b);
+      const upto = Math.min(last, (b + 1) * BLOCK - 1);
+      for (let seq = b * BLOCK; seq <= upto; seq++) {
+        this.nextEvent(r);
+        r.writesOf(seq >= first ? out : null);
+      }
     }
   }
 
-  /** Position a reader at the start of `block` and hand it each event up to `upto` in turn
-   *  (events must be consumed whole: the block's delta state depends on every one). */
-  private readBlock(block: number, upto: number, each: (r: Reader, seq: number) => void): void {
+  /** A reader at the first event of `block`, with fresh delta state (events of a block must be
+   *  consumed whole and in order: each one's deltas depend on the previous). */
+  private blockReader(block: number): Reader {
     const pos = this.blockPos[block];
-    let c = Math.floor(pos / POS);
-    const r = new Reader(this.chunks[c], pos - c * POS);
-    for (let seq = block * BLOCK; seq <= upto; seq++) {
-      if (r.p >= this.used[c]) { c++; r.chunk = this.chunks[c]; r.p = 0; }
-      each(r, seq);
-    }
+    const c = Math.floor(pos / POS);
+    return new Reader(this.chunks[c], pos - c * POS, c);
+  }
+
+  /** Move the reader to the next chunk when it has consumed the current one (events never
+   *  straddle chunks). */
+  private nextEvent(r: Reader): void {
+    if (r.p >= this.used[r.c]) { r.c++; r.chunk = this.chunks[r.c]; r.p = 0; }
   }
 }
 
 class Reader {
   private st = new BlockState();
-  constructor(public chunk: Uint8Array, public p: number) {}
+  /** `c`: index of `chunk` in the encoder's chunk list. */
+  constructor(public chunk: Uint8Array, public p: number, public c: number) {}
   private byte(): number {
     return this.chunk[this.p++];
   }
