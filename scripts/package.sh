@@ -7,6 +7,6 @@ cd "$ROOT"
 source test/e2e/env.sh
 bash test/e2e/setup.sh tools
 node scripts/build.mjs --production
-# --no-dependencies: everything is bundled into dist/; --skip-license: no LICENSE file (yet);
+# --no-dependencies: everything is bundled into dist/;
 # --no-rewrite-relative-links: README links to repo files, and the repository URL is a placeholder.
-PATH="$E2E_NODE24_DIR/bin:$PATH" "$E2E_VSCE" package --no-dependencies --skip-license --allow-missing-repository --no-rewrite-relative-links --out dist/tdp-mmu-sim.vsix
+PATH="$E2E_NODE24_DIR/bin:$PATH" "$E2E_VSCE" package --no-dependencies --allow-missing-repository --no-rewrite-relative-links --out dist/tdp-mmu-sim.vsix
