@@ -10,11 +10,13 @@ import type {
   SimState, SourceLocation, Spte, WalkEntry,
 } from './types';
 import { BLOCK, EncodedFields, EventEncoder, RawEvent, WriteBuffer } from './event-codec';
-import { TABLE_KINDS, TableKind, TableStore, emptyValue, tableKindIndex } from './table-store';
+import { TABLE_KINDS, TableKind, TableStore, emptyValue } from './table-store';
+import * as tableStore from './table-store';
 import * as levels from './levels';
 
-// Module-local copy: imported bindings are getter calls in CommonJS output (addWrite is hot).
+// Module-local copies: imported bindings are getter calls in CommonJS output (addWrite is hot).
 const { isPgLevel } = levels;
+const { tableKindIndex } = tableStore;
 
 /** What a builder user supplies for one event (seq and stack are derived). */
 export interface EventInput {

@@ -9,10 +9,11 @@ import type { PgLevel, Spte } from './types';
 import type { Kvm, Thread } from './kvm';
 import * as spte from './spte';
 import * as levels from './levels';
-import { TDX_OPERAND_ID_RCX, TDX_STATUS, tdxStatusName } from './tdx-status';
+import * as tdxStatus from './tdx-status';
 
 const { makeSeptEntry, septState, spte_to_pfn } = spte;
 const { gfnRoundForLevel, pagesPerHpage, SPTE_ENT_PER_PAGE } = levels;
+const { TDX_OPERAND_ID_RCX, TDX_STATUS, tdxStatusName } = tdxStatus;
 const S = TDX_STATUS;
 
 /** The SEAMCALLs KVM's TDX code issues for private memory and TD teardown. */

@@ -7,7 +7,10 @@ import type { Kvm, Thread } from './kvm';
 import type { ExternalSptOps } from './tdp-mmu';
 import { EBUSY, EINVAL, EIO, EOPNOTSUPP, errno } from './tdp-mmu';
 import { TdxModule } from './tdx-module';
-import { tdx_operand_busy, tdxStatusName } from './tdx-status';
+import * as tdxStatus from './tdx-status';
+
+// Module-local copies: imported bindings are getter calls in CommonJS output (per SEAMCALL).
+const { tdx_operand_busy, tdxStatusName } = tdxStatus;
 
 /** The hooks of vt_x86_ops for a TD (tdx_hardware_setup()). */
 export class TdxOps implements ExternalSptOps {
