@@ -57,6 +57,9 @@ const LOCKS: LockMode[] = ['none', 'read', 'write'];
 const ROOTS: Array<RootKind | undefined> = [undefined, 'direct', 'mirror'];
 const TABLES: TableKind[] = ['direct', 'mirror', 'sept'];
 
+// Result slot bytes: an interned result id below R_BIG, or one of these.
+const R_NONE = 0xff, R_BIG = 0xfe;
+
 // Value tags.
 const V_NONPRESENT = 0, V_FROZEN = 1, V_PREV0 = 2, V_PREV1 = 3, V_ZERO = 4, V_LIT = 5;
 
@@ -79,6 +82,8 @@ export class EventEncoder {
   /** Position of the first event of each block: chunk index * POS + offset. */
   private blockPos: Float64Array = new Float64Array(1024);
   count = 0;
+  /** Result ids >= R_BIG by slot position (rare: ids are dense and most recordings use a few). */
+  private bigResults = new Map<number, number>();
   /** Position of the result slot of the last appended event, -1 if it has none. */
   lastResultSlot = -1;
   private st = new BlockState();
@@ -163,11 +168,10 @@ export class EventEncoder {
     if (e.status !== undefined) this.value(e.status);
     this.lastResultSlot = -1;
     if (e.result >= 0 || e.resultSlot) {
-      // Fixed two bytes (0xffff = none) so that a call's result can be filled in when it returns.
+      // One fixed byte so that a call's result can be filled in when it returns.
       this.lastResultSlot = c * POS + this.n;
-      const r = e.result >= 0 ? e.result : 0xffff;
-      this.byte(r & 0xff);
-      this.byte(r >> 8);
+      this.n++;
+      this.patchResult(this.lastResultSlot, e.result);
     }
     if (w.length) {
       this.varint(w.length);
@@ -182,13 +186,17 @@ export class EventEncoder {
     this.count++;
   }
 
-  /** Fill a reserved result slot (see EncodedFields.resultSlot). */
+  /** Fill a reserved result slot (see EncodedFields.resultSlot); -1: no result. */
   patchResult(slot: number, result: number): void {
-    if (result < 0 || result >= 0xffff) throw new RangeError(`result id ${result} does not fit the result slot`);
+    if (!Number.isInteger(result) || result < -1) throw new RangeError(`result id ${result} is not an interned result id`);
     const c = Math.floor(slot / POS);
-    const off = slot - c * POS;
-    this.chunks[c][off] = result & 0xff;
-    this.chunks[c][off + 1] = result >> 8;
+    let b = result;
+    if (result < 0) b = R_NONE;
+    else if (result >= R_BIG) {
+      b = R_BIG;
+      this.bigResults.set(slot, result);
+    }
+    this.chunks[c][slot - c * POS] = b;
   }
 
   /** Release the unused tail of the last chunk. */
@@ -232,7 +240,7 @@ export class EventEncoder {
   private blockReader(block: number): Reader {
     const pos = this.blockPos[block];
     const c = Math.floor(pos / POS);
-    return new Reader(this.chunks[c], pos - c * POS, c);
+    return new Reader(this.chunks[c], pos - c * POS, c, this.bigResults);
   }
 
   /** Move the reader to the next chunk when it has consumed the current one (events never
@@ -245,7 +253,7 @@ export class EventEncoder {
 class Reader {
   private st = new BlockState();
   /** `c`: index of `chunk` in the encoder's chunk list. */
-  constructor(public chunk: Uint8Array, public p: number, public c: number) {}
+  constructor(public chunk: Uint8Array, public p: number, public c: number, private bigResults: ReadonlyMap<number, number>) {}
   private byte(): number {
     return this.chunk[this.p++];
   }
@@ -294,7 +302,7 @@ class Reader {
     if (flags & 2) this.valueTag();
     if (flags & 4) this.valueTag();
     if (flags & 16) this.valueTag();
-    if (flags & 8) this.p += 2; // result slot
+    if (flags & 8) this.p++; // result slot
     return flags;
   }
   /** Consume one event, appending its writes to `out` (null: skip them). */
@@ -330,8 +338,9 @@ class Reader {
     if (flags & 4) e.new = this.value();
     if (flags & 16) e.status = this.value();
     if (flags & 8) {
-      const r = this.byte() | (this.byte() << 8);
-      e.result = r === 0xffff ? -1 : r;
+      const slot = this.c * POS + this.p;
+      const r = this.byte();
+      e.result = r === R_NONE ? -1 : r === R_BIG ? this.bigResults.get(slot)! : r;
     }
     if (flags & 32) {
       const nw = this.varint();

@@ -44,6 +44,28 @@ describe('sim/recording: RecordingBuilder', () => {
     assert.throws(() => b.finish(), /staged but no event/);
   });
 
+  it('keeps results of any interned id, set at push or when an open call returns', () => {
+    // The encoder stores small result ids inline and larger ones aside: cross that boundary.
+    const b = new RecordingBuilder({ profile: 'mainline', name: 't' });
+    b.beginStep(0, 'fault');
+    const want: Array<string | undefined> = [];
+    const open: Array<[number, string]> = [];
+    for (let i = 0; i < 700; i++) {
+      const r = `r${i % 600}`;
+      if (i % 3 === 0) {
+        const seq = b.push({ kind: 'call', fn: 'f', anchor: null, parent: null, lock: 'read', vcpu: 0, openResult: true });
+        open.push([seq, r]);
+        want.push(i % 9 === 0 ? undefined : r);
+      } else {
+        b.push({ kind: 'call', fn: 'g', anchor: null, parent: null, lock: 'read', vcpu: 0, result: r });
+        want.push(r);
+      }
+    }
+    for (const [seq, r] of open) if (seq % 9 !== 0) b.setResult(seq, r);
+    const rec = b.finish();
+    for (let i = 0; i < want.length; i++) assert.equal(rec.event(i).result, want[i], `event ${i}`);
+  });
+
   it('walks roots level by level and stops at leaves and non-present entries', () => {
     const b = new RecordingBuilder({ profile: 'mainline', name: 't' });
     b.push({ kind: 'step', fn: 'step', anchor: null, parent: null, lock: 'none', vcpu: null });
