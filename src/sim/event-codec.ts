@@ -82,6 +82,9 @@ export class EventEncoder {
   /** Position of the first event of each block: chunk index * POS + offset. */
   private blockPos: Float64Array = new Float64Array(1024);
   count = 0;
+  /** Per site: the block of its last event and that event's packed | flags << 8. */
+  private headerBlock: number[] = [];
+  private lastHeader: number[] = [];
   /** Result ids >= R_BIG by slot position (rare: ids are dense and most recordings use a few). */
   private bigResults = new Map<number, number>();
   /** Position of the result slot of the last appended event, -1 if it has none. */
@@ -153,14 +156,24 @@ export class EventEncoder {
     this.ensure(64 + w.length * 40);
     const c = this.chunks.length - 1;
     if (seq % BLOCK === 0) this.blockPos[seq / BLOCK] = c * POS + this.n;
-    this.varint(e.site);
-    this.zigzag(e.parent >= 0 ? seq - e.parent : e.parent);
     const lockI = e.lock === 'none' ? 0 : e.lock === 'read' ? 1 : 2;
     const rootI = e.root === undefined ? 0 : e.root === 'direct' ? 1 : 2;
-    this.byte(lockI | (rootI << 2) | ((e.level ?? 0) << 4) | (e.vcpu !== null ? 0x80 : 0));
+    const packed = lockI | (rootI << 2) | ((e.level ?? 0) << 4) | (e.vcpu !== null ? 0x80 : 0);
     const flags = (e.gfn !== undefined ? 1 : 0) | (e.old !== undefined ? 2 : 0) | (e.new !== undefined ? 4 : 0) |
       (e.result >= 0 || e.resultSlot ? 8 : 0) | (e.status !== undefined ? 16 : 0) | (w.length ? 32 : 0) | (e.extra ? 64 : 0);
-    this.byte(flags);
+    // A site mostly repeats its packed/flags bytes (same lock, root, level, fields): the low bit
+    // of the site says "as this site's previous event in the block", and they are left out.
+    const header = packed | (flags << 8);
+    const block = Math.floor(seq / BLOCK);
+    const same = this.headerBlock[e.site] === block && this.lastHeader[e.site] === header;
+    this.varint(e.site * 2 + (same ? 1 : 0));
+    this.zigzag(e.parent >= 0 ? seq - e.parent : e.parent);
+    if (!same) {
+      this.byte(packed);
+      this.byte(flags);
+      this.headerBlock[e.site] = block;
+      this.lastHeader[e.site] = header;
+    }
     if (e.vcpu !== null) this.varint(e.vcpu);
     if (e.gfn !== undefined) this.gfn(e.gfn);
     if (e.old !== undefined) this.value(e.old);
@@ -252,6 +265,13 @@ export class EventEncoder {
 
 class Reader {
   private st = new BlockState();
+  /** packed | flags << 8 of each site's last event in this block. */
+  private headers = new Map<number, number>();
+  /** The fields head() read. */
+  private site = 0;
+  private parentDelta = 0;
+  private packed = 0;
+  private flags = 0;
   /** `c`: index of `chunk` in the encoder's chunk list. */
   constructor(public chunk: Uint8Array, public p: number, public c: number, private bigResults: ReadonlyMap<number, number>) {}
   private byte(): number {
@@ -291,12 +311,27 @@ class Reader {
     scratch32[0] = this.st.p0lo; scratch32[1] = this.st.p0hi;
     return scratch64[0];
   }
+  /** Read an event's site, parent delta and packed/flags bytes (written out, or repeated from
+   *  the site's previous event in this block) into site/parentDelta/packed/flags. */
+  private head(): void {
+    const sv = this.varint();
+    this.site = Math.floor(sv / 2);
+    this.parentDelta = this.zigzag();
+    if (sv % 2) {
+      const h = this.headers.get(this.site)!;
+      this.packed = h & 0xff;
+      this.flags = h >> 8;
+    } else {
+      this.packed = this.byte();
+      this.flags = this.byte();
+      this.headers.set(this.site, this.packed | (this.flags << 8));
+    }
+  }
   /** Skip the fixed header fields of an event; returns its flags byte. */
   private header(): number {
-    this.varint(); // site
-    this.varint(); // parent delta
-    const packed = this.byte();
-    const flags = this.byte();
+    this.head();
+    const packed = this.packed;
+    const flags = this.flags;
     if (packed & 0x80) this.varint(); // vcpu
     if (flags & 1) this.gfn();
     if (flags & 2) this.valueTag();
@@ -322,10 +357,8 @@ class Reader {
     }
   }
   event(seq: number): RawEvent {
-    const site = this.varint();
-    const pd = this.zigzag();
-    const packed = this.byte();
-    const flags = this.byte();
+    this.head();
+    const site = this.site, pd = this.parentDelta, packed = this.packed, flags = this.flags;
     const lv = (packed >> 4) & 7;
     const e: RawEvent = {
       site, parent: pd > 0 ? seq - pd : pd, lock: LOCKS[packed & 3], root: ROOTS[(packed >> 2) & 3],
