@@ -157,17 +157,22 @@ export interface BehaviourOptions {
   simulate: SimulateFn;
 }
 
-export function diffBehaviour(
+/** Simulation is synchronous: between scenarios this yields to the event loop so that a
+ *  cancellation (the UI's cancel button aborting `signal`) and progress reports get through. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function diffBehaviour(
   before: CodeState,
   after: CodeState,
   scenarios: readonly ScenarioSource[],
   opts: BehaviourOptions,
-): BehaviourDiff {
+): Promise<BehaviourDiff> {
   const detected = { before: before.profile, after: after.profile };
   const sides = simulatedSides(before, after);
   if ('note' in sides) return { detected, note: sides.note, scenarios: [] };
   const out: ScenarioBehaviour[] = [];
   for (const [i, src] of scenarios.entries()) {
+    await yieldToEventLoop();
     opts.signal?.throwIfAborted();
     opts.onProgress?.(`simulating ${src.file} (${i + 1}/${scenarios.length})`);
     const b = run(src, sides.before, opts);

@@ -187,7 +187,7 @@ export async function reviewPatch(input: Uint8Array | string, file: string, opts
       };
       const remarks = runChecks(checks, ctx, i, ap);
       progress(`simulating scenarios for ${label}`);
-      const behaviour = diffBehaviour(before.code, after.code, scenarios, { signal, onProgress: progress, simulate });
+      const behaviour = await diffBehaviour(before.code, after.code, scenarios, { signal, onProgress: progress, simulate });
       patches.push({ patch: ap.patch, label, files, profile: { before: before.detected, after: after.detected }, behaviour, remarks });
     }
     const remarks = patches.flatMap((p) => p.remarks);

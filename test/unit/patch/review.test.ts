@@ -161,6 +161,25 @@ describe('patch/review: other inputs', function () {
     await assert.rejects(reviewPatch(fixture('rfc09-shaped.patch'), 'rfc09.patch', { tree: memoryTree(fixtureTreeFiles()), signal: ac.signal }), (e: Error) => e.name === 'AbortError');
   });
 
+  it('can be cancelled while its scenarios run (the cancel button of the UI fires between them)', async () => {
+    const ac = new AbortController();
+    const simulated: string[] = [];
+    const scenarios = shippedScenarios();
+    assert.ok(scenarios.length > 2);
+    const review = reviewPatch(fixture('rfc09-shaped.patch'), 'rfc09.patch', {
+      tree: memoryTree(fixtureTreeFiles()),
+      signal: ac.signal,
+      onProgress: (m) => {
+        if (!/^simulating .*\(\d+\//.test(m)) return;
+        simulated.push(m);
+        // Abort from outside the synchronous simulation, as a UI cancellation token would.
+        if (simulated.length === 1) setImmediate(() => ac.abort());
+      },
+    });
+    await assert.rejects(review, (e: Error) => e.name === 'AbortError');
+    assert.ok(simulated.length < scenarios.length, `stopped after ${simulated.length} of ${scenarios.length} scenarios`);
+  });
+
   it('reports progress', async () => {
     const seen: string[] = [];
     await reviewPatch(fixture('series-v2-out-of-order.mbox'), 'series.mbox', { tree: memoryTree(fixtureTreeFiles()), scenarios: [], onProgress: (m) => seen.push(m) });
