@@ -111,3 +111,15 @@ async function walkRunningExtensions(page: Page, editor: Locator, explain?: stri
   await page.keyboard.press('Escape');
   return seen;
 }
+
+/** Opens a file of the workspace through Quick Open and waits for its editor tab. */
+export async function quickOpen(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: name }).waitFor();
+}

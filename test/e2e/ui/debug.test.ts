@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { useWorkbench } from '../harness/fixture';
+import { quickOpen } from '../harness/workbench';
 import { REPO } from '../harness/paths';
 
 const RFC_TREE = path.join(REPO, 'test/fixtures/kernel/hugepage-rfc-v2');
@@ -27,16 +28,6 @@ function splitCallLine(): number {
   return lines.findIndex((l, i) => i > start && /\bsplit_external_spt\(kvm/.test(l)) + 1;
 }
 
-async function quickOpen(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.tab.active', { hasText: name }).waitFor();
-}
 
 /** Line numbers of the visible editor's lines carrying a decoration class. */
 async function decoratedLines(page: Page, cls: string): Promise<number[]> {

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { useWorkbench } from '../harness/fixture';
-import { notification, runCommand } from '../harness/workbench';
+import { notification, quickOpen, runCommand } from '../harness/workbench';
 import { folderWith } from '../harness/workspaces';
 import { REPO } from '../harness/paths';
 
@@ -32,17 +32,6 @@ function workspace(dir: string): string {
   return folderWith(dir, 'linux', files);
 }
 
-/** Opens a file of the workspace through Quick Open. */
-async function quickOpen(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.tab.active', { hasText: name }).waitFor();
-}
 
 /** Text of the lines the active editor shows. */
 async function visibleLines(page: Page): Promise<string[]> {

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { useWorkbench } from '../harness/fixture';
-import { runCommand, waitForWorkbench } from '../harness/workbench';
+import { quickOpen, runCommand, waitForWorkbench } from '../harness/workbench';
 import { defaultWorkspace } from '../harness/workspaces';
 import { REPO } from '../harness/paths';
 
@@ -18,17 +18,6 @@ function stepper(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 }
 
-/** Opens a file of the workspace through Quick Open. */
-async function quickOpen(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.tab.active', { hasText: name }).waitFor();
-}
 
 /** The inline note after the highlighted kernel line: the `::after` content of a decoration. */
 async function inlineNote(page: Page): Promise<{ text: string; line: number } | null> {
