@@ -1,6 +1,8 @@
 // Compact storage for millions of events: each event is varint-encoded into byte chunks, in blocks
-// of BLOCK events that decode independently (GFNs are delta-coded and 64-bit values are coded
-// against the two most recent literals within the block). Random access decodes one block.
+// of BLOCK events that decode independently (GFNs are delta-coded, 64-bit values are coded
+// against the two most recent literals within the block, and an event's lock/root/level/field
+// bytes are left out when they repeat its site's previous event in the block). Random access
+// decodes one block.
 import type { EntryWrite, LockMode, PgLevel, RootKind, Spte } from './types';
 import { FROZEN_SPTE as FROZEN, SHADOW_NONPRESENT_VALUE as NONPRESENT } from './spte';
 import type { TableKind } from './table-store';
