@@ -6,7 +6,7 @@
 // page-table state is rebuilt from copy-on-write checkpoints (table-store.ts) plus the per-event
 // entry writes, replayed forward or backward from the nearest checkpoint.
 import type {
-  EntryWrite, EventKind, ExpectationResult, LockMode, PgLevel, ProfileName, Recording, RootKind, SimEvent,
+  EntryWrite, EventKind, ExpectationResult, LockMode, PgLevel, ProfileName, Recording, SimEvent,
   SimState, SourceLocation, Spte, WalkEntry,
 } from './types';
 import { BLOCK, EncodedFields, EventEncoder, RawEvent, WriteBuffer } from './event-codec';
@@ -18,36 +18,18 @@ import * as levels from './levels';
 const { isPgLevel } = levels;
 const { tableKindIndex } = tableStore;
 
-/** What a builder user supplies for one event (seq and stack are derived). */
-export interface EventInput {
-  kind: EventKind;
-  fn: string;
-  anchor: string | null;
-  /** seq of the enclosing call/hook/seamcall event, or null at top level. */
-  parent: number | null;
+/** What a builder user supplies for one event: a SimEvent without the derived seq, stack and
+ *  step (the builder's current step), plus how to build the stack and the result slot. */
+export interface EventInput extends Omit<SimEvent, 'seq' | 'stack' | 'step' | 'writes'> {
   /** Top-level events only: outer kernel frames that are not events themselves (outermost first),
    *  e.g. ['kvm_vm_ioctl', 'kvm_vm_ioctl_set_mem_attributes']. */
   stackPrefix?: readonly string[];
-  lock: LockMode;
-  vcpu: number | null;
-  root?: RootKind;
-  gfn?: number;
-  level?: PgLevel;
-  old_spte?: Spte;
-  new_spte?: Spte;
-  result?: string;
   /** The result is not known yet (a call that has not returned): reserve room for setResult(). */
   openResult?: boolean;
   /** With openResult: false when the caller fills the slot itself via lastResultSlot/setResultSlot. */
   keepResultSlot?: boolean;
-  status?: Spte;
-  args?: Record<string, string | number | boolean | bigint>;
-  message?: string;
   /** Entry writes (in addition to any staged with addWrite()). */
   writes?: readonly EntryWrite[];
-  time?: number;
-  cpu?: number;
-  task?: string;
 }
 
 interface Extra {
