@@ -34,7 +34,7 @@ export class StepperStatusBar implements vscode.Disposable {
       : where.status === 'resolved' ? where.label
       : where.status === 'symbolic' ? 'symbolic location'
       : `anchor ${where.status}`;
-    this.item.text = `$(debug-step-over) TDP MMU #${s.position}/${s.rec.length - 1} ${ev.fn} · ${place}`;
+    this.item.text = `$(debug-step-over) TDP MMU #${s.position} of ${s.rec.length} ${ev.fn} · ${place}`;
     const tip = new vscode.MarkdownString();
     tip.appendMarkdown(`**${s.rec.name}** (${s.rec.profile}), event #${s.position}: \`${ev.fn}\`\n\n`);
     if (where) tip.appendText(where.label);

@@ -169,7 +169,7 @@ describe('stepper webview on mainline', function () {
     await item.locator('.action-label[aria-label="Run Scenario"]').click();
     const view = stepper(wb.page);
     await view.locator('.timeline .tl-row[data-seq="0"]').waitFor({ timeout: 90_000 });
-    await wb.page.locator('.statusbar-item', { hasText: 'TDP MMU #0/' }).waitFor();
+    await wb.page.locator('.statusbar-item', { hasText: 'TDP MMU #0 of ' }).waitFor();
     await wb.shot('run from the scenarios view');
   });
 
