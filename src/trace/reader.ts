@@ -6,7 +6,10 @@ import * as fs from 'fs';
 import type { TraceRecord } from './tracepoints';
 import type { TraceMeta } from './line';
 import { isRecord, parseTraceLine } from './line';
-import { parseRecordBytes } from './bytes';
+import * as bytes from './bytes';
+
+// Bound once: module exports are property getters after compilation, too slow per line.
+const { parseRecordBytes } = bytes;
 
 /** Where trace text comes from. `size` (bytes) makes progress a fraction. */
 export interface TraceSource {

@@ -34,7 +34,7 @@ import * as rules from './rules';
 import type { SharedGfnBit } from './tdx';
 import * as tdx from './tdx';
 import type { Payload, RootInference, StackCode } from './recording';
-import { ROOT_BY, TraceColumns, TraceRecording, accessCode } from './recording';
+import * as rec from './recording';
 
 // Bound once: module exports are property getters after compilation, too slow per record.
 const { RecordingBuilder, SPTE_ENT_PER_PAGE, is_last_spte, is_shadow_present_pte, make_small_spte, spte_to_pfn } = sim;
@@ -43,6 +43,8 @@ const PAGES = [0, 1, 512, 512 ** 2, 512 ** 3, 512 ** 4];
 const pagesPerHpage = (level: PgLevel): number => PAGES[level];
 const SPAN = PAGES.map((p) => p * 512);
 const { checkTransition, isFrozen } = rules;
+const { ROOT_BY, TraceColumns, TraceRecording, accessCode } = rec;
+type TraceRecording = rec.TraceRecording;
 const { sharedBitOfGfn, sharedBitOfGpa } = tdx;
 type RecordingBuilder = sim.RecordingBuilder;
 
