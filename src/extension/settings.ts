@@ -13,6 +13,8 @@ export interface Settings {
   hoverEnabled: boolean;
   codeLensEnabled: boolean;
   maxEvents: number;
+  /** Scenario globs or paths for the review's behaviour diff; [] = shipped + workspace (review/scenarioChoice.ts). */
+  reviewScenarios: string[];
 }
 
 /** Setting key (as in settings.json) of each field. */
@@ -23,11 +25,14 @@ export const SETTING_KEYS: { readonly [F in keyof Settings]: string } = {
   hoverEnabled: 'tdpMmuSim.hover.enabled',
   codeLensEnabled: 'tdpMmuSim.codeLens.enabled',
   maxEvents: 'tdpMmuSim.maxEvents',
+  reviewScenarios: 'tdpMmuSim.review.scenarios',
 };
 
 /** The subset of JSON schema the manifest uses for our settings. */
 export interface PropertySchema {
-  type?: 'string' | 'boolean' | 'integer' | 'number';
+  type?: 'string' | 'boolean' | 'integer' | 'number' | 'array';
+  /** Schema of each element of an array. */
+  items?: PropertySchema;
   default?: unknown;
   enum?: readonly unknown[];
   minimum?: number;
@@ -69,6 +74,15 @@ export function whyInvalid(schema: PropertySchema, value: unknown): string | und
       if (schema.minimum !== undefined && value < schema.minimum) return `is below the minimum ${schema.minimum}`;
       if (schema.maximum !== undefined && value > schema.maximum) return `is above the maximum ${schema.maximum}`;
       break;
+    case 'array': {
+      if (!Array.isArray(value)) return 'is not a list';
+      const items = schema.items;
+      for (let i = 0; items && i < value.length; i++) {
+        const why = whyInvalid(items, value[i]);
+        if (why) return `has an element ${i + 1} that ${why}`;
+      }
+      break;
+    }
   }
   if (schema.enum && !schema.enum.includes(value)) {
     return `is not one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`;

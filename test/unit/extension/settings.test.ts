@@ -10,6 +10,8 @@ const keys = Object.values(SETTING_KEYS);
 
 /** Independent oracle: does `v` fit the manifest schema `s`? */
 function fits(s: PropertySchema, v: unknown): boolean {
+  if (s.type === 'array') return Array.isArray(v) && (!s.items || v.every((x) => fits(s.items!, x)));
+  if (Array.isArray(v) && s.type) return false;
   if (s.type === 'boolean' && typeof v !== 'boolean') return false;
   if (s.type === 'string' && typeof v !== 'string') return false;
   if (s.type === 'integer' && !(typeof v === 'number' && Number.isInteger(v))) return false;
@@ -45,6 +47,16 @@ describe('extension settings', () => {
     assert.strictEqual(settings.maxEvents, 1000000);
     assert.strictEqual(settings.profile, 'auto');
     assert.strictEqual(settings.hoverEnabled, true);
+  });
+
+  it('takes a list of scenario patterns, and names the element that is not a string', () => {
+    const read = (value: unknown) => readSettings(schemas, (k) => (k === 'tdpMmuSim.review.scenarios' ? { value, origin: 'user settings' } : undefined));
+    assert.deepStrictEqual(read(['split-*', 'tests/**/*.tdpsim.yaml']).settings.reviewScenarios, ['split-*', 'tests/**/*.tdpsim.yaml']);
+    assert.deepStrictEqual(readSettings(schemas, () => undefined).settings.reviewScenarios, []);
+    const notList = read('split-*');
+    assert.deepStrictEqual(notList.settings.reviewScenarios, []);
+    assert.match(notList.problems[0].message, /^tdpMmuSim\.review\.scenarios: "split-\*" in user settings is not a list; using the default \[\]\.$/);
+    assert.match(read(['a', 3]).problems[0].message, /\["a",3\] in user settings has an element 2 that is not a string/);
   });
 
   it('rejects fractional and non-finite event limits', () => {
