@@ -196,7 +196,9 @@ export function parseRecordBytes(b: Uint8Array, s: number, e: number, line: numb
   if (Number.isNaN(time)) return null;
   while (b[p] === SP) p++;
 
-  const h = { line, task: comm, pid, tgid, cpu, flags: fl, time };
+  // One header object for every line: the event readers copy it into the record they build.
+  const h = scratch;
+  h.line = line; h.task = comm; h.pid = pid; h.tgid = tgid; h.cpu = cpu; h.flags = fl; h.time = time;
   let q: number;
   if ((q = lit(b, p, e, L.spteChanged)) >= 0) return spteChanged(b, skip(b, q, e), e, h);
   if ((q = lit(b, p, e, L.setSpte)) >= 0) return setSpte(b, skip(b, q, e), e, h);
@@ -212,6 +214,7 @@ function skip(b: Uint8Array, p: number, e: number): number {
 }
 
 interface H { line: number; task: string; pid: number; tgid: number | null; cpu: number; flags: string | null; time: number }
+const scratch: H = { line: 0, task: '', pid: 0, tgid: null, cpu: 0, flags: null, time: 0 };
 
 // Each reader below follows its TP_printk format token by token; any deviation returns null.
 function spteChanged(b: Uint8Array, p: number, e: number, h: H): TraceRecord | null {
@@ -238,6 +241,13 @@ function requested(b: Uint8Array, p: number, e: number, h: H): TraceRecord | nul
 }
 
 const ACCESS_CHARS = [[114, 45], [119, 45], [120, 45], [117, 45]]; // r/-, w/-, x/-, u/-
+/** Every access text, indexed by its letter bits (+16 when the u/- column is printed). */
+const ACCESS_TEXT = Array.from({ length: 32 }, (_, code) => {
+  const n = code & 16 ? 4 : 3;
+  let t = '';
+  for (let i = 0; i < n; i++) t += String.fromCharCode(ACCESS_CHARS[i][code & (1 << i) ? 0 : 1]);
+  return t;
+});
 
 function setSpte(b: Uint8Array, p: number, e: number, h: H): TraceRecord | null {
   if ((p = lit(b, p, e, L.gfn0)) < 0) return null;
@@ -245,13 +255,15 @@ function setSpte(b: Uint8Array, p: number, e: number, h: H): TraceRecord | null 
   if ((p = lit(b, pos, e, L.spte)) < 0 || !hex(b, p, e)) return null;
   const spte = u64(hexHi, hexLo);
   if ((p = lit(b, pos, e, L.open)) < 0) return null;
-  let access = '';
-  for (let i = 0; i < 4 && p < e; i++, p++) {
+  // The flags as a bit per letter (r w x u) plus the count, to look up a shared string.
+  let bits = 0, n = 0;
+  for (; n < 4 && p < e; n++, p++) {
     const c = b[p];
-    if (c !== ACCESS_CHARS[i][0] && c !== ACCESS_CHARS[i][1]) { if (i === 3) break; return null; }
-    access += String.fromCharCode(c);
+    if (c === ACCESS_CHARS[n][0]) bits |= 1 << n;
+    else if (c !== ACCESS_CHARS[n][1]) { if (n === 3) break; return null; }
   }
-  if (access.length < 3 || (p = lit(b, p, e, L.close)) < 0) return null;
+  if (n < 3 || (p = lit(b, p, e, L.close)) < 0) return null;
+  const access = ACCESS_TEXT[n === 4 ? 16 | bits : bits];
   const lv = dec(b, p, e); if (!level(lv)) return null;
   if ((p = lit(b, pos, e, L.at)) < 0 || !hex(b, p, e) || pos !== e) return null;
   return { line: h.line, task: h.task, pid: h.pid, tgid: h.tgid, cpu: h.cpu, flags: h.flags, time: h.time, event: 'kvm_mmu_set_spte', gfn: g, spte, access, level: lv, sptep: u64(hexHi, hexLo) };

@@ -48,6 +48,8 @@ export class TraceColumns {
   c = new BigUint64Array(1024);
   readonly tasks: string[] = [];
   private taskIds = new Map<string, number>();
+  private lastTask: string | null = null;
+  private lastTaskId = 0;
   /** Strings referenced from payloads (kvm_mmu_get_page role descriptors). */
   readonly strings: string[] = [];
   private stringIds = new Map<string, number>();
@@ -57,13 +59,18 @@ export class TraceColumns {
     if (seq >= this.time.length) this.reserve(seq);
     this.time[seq] = time;
     this.cpu[seq] = cpu;
-    let t = this.taskIds.get(task);
-    if (t === undefined) {
-      t = this.tasks.length;
-      this.tasks.push(task);
-      this.taskIds.set(task, t);
+    // Consecutive events are mostly of one task, whose name string is interned by the parser.
+    if (task !== this.lastTask) {
+      let t = this.taskIds.get(task);
+      if (t === undefined) {
+        t = this.tasks.length;
+        this.tasks.push(task);
+        this.taskIds.set(task, t);
+      }
+      this.lastTask = task;
+      this.lastTaskId = t;
     }
-    this.task[seq] = t;
+    this.task[seq] = this.lastTaskId;
     this.line[seq] = line;
     this.stack[seq] = stack;
     this.rootBy[seq] = rootBy;

@@ -82,6 +82,11 @@ export function expectedHook(root: RootKind, old: Spte, nu: Spte, level: PgLevel
   return null;
 }
 
+/** "leaf 0x... → non-present 0x... at level 1", for findings only (not built per clean change). */
+function describe(t: TransitionInput): string {
+  return `${kind(t.old, t.level)} ${hex(t.old)} → ${kind(t.new, t.level)} ${hex(t.new)} at level ${t.level}`;
+}
+
 /** Every rule one traced change breaks (usually none). */
 export function checkTransition(t: TransitionInput): RuleHit[] {
   const hits: RuleHit[] = [];
@@ -90,8 +95,6 @@ export function checkTransition(t: TransitionInput): RuleHit[] {
   const wasPresent = is_shadow_present_pte(old), isPresent = is_shadow_present_pte(nu);
   const wasLeaf = wasPresent && is_last_spte(old, level), isLeaf = isPresent && is_last_spte(nu, level);
   const pfnChanged = spte_to_pfn(old) !== spte_to_pfn(nu);
-  // Only findings print it: built on demand, not for each of a million clean changes.
-  const change = (): string => `${kind(old, level)} ${hex(old)} → ${kind(nu, level)} ${hex(nu)} at level ${level}`;
 
   // x86 has two address spaces (normal and SMM); the tracepoint's as_id is a u8.
   if (t.asId > 1) hits.push({ rule: 'bad-as-id', severity: 'error', message: `as id ${t.asId}: x86 KVM has only address spaces 0 and 1 (SMM)`, anchor: null });
@@ -101,7 +104,7 @@ export function checkTransition(t: TransitionInput): RuleHit[] {
   }
   // handle_changed_spte: BUG() before the tracepoint, so a real trace cannot contain this.
   if (wasLeaf && isLeaf && pfnChanged) {
-    hits.push({ rule: 'leaf-pfn-change', severity: 'error', message: `present leaf replaced by a present leaf with another pfn (${change()}): handle_changed_spte BUG()s before tracing`, anchor: 'handle_changed_spte' });
+    hits.push({ rule: 'leaf-pfn-change', severity: 'error', message: `present leaf replaced by a present leaf with another pfn (${describe(t)}): handle_changed_spte BUG()s before tracing`, anchor: 'handle_changed_spte' });
   }
   // handle_changed_spte returns before the tracepoint when nothing changed.
   if (old === nu) hits.push({ rule: 'noop-change', severity: 'warning', message: `old_spte == new_spte (${hex(old)}): handle_changed_spte does not trace unchanged SPTEs`, anchor: 'handle_changed_spte.trace' });
@@ -111,26 +114,26 @@ export function checkTransition(t: TransitionInput): RuleHit[] {
   }
   // handle_changed_spte: WARN_ON_ONCE(pfn_changed) for a present non-leaf staying a non-leaf.
   if (wasPresent && !wasLeaf && isPresent && !isLeaf && pfnChanged) {
-    hits.push({ rule: 'nonleaf-pfn-change', severity: 'warning', message: `non-leaf SPTE re-pointed to another page table (${change()}): handle_changed_spte WARNs, page tables are never migrated`, anchor: 'handle_changed_spte.handle_removed_pt' });
+    hits.push({ rule: 'nonleaf-pfn-change', severity: 'warning', message: `non-leaf SPTE re-pointed to another page table (${describe(t)}): handle_changed_spte WARNs, page tables are never migrated`, anchor: 'handle_changed_spte.handle_removed_pt' });
   }
-  if (t.root === 'mirror') hits.push(...mirrorRules(t, change, wasPresent, isPresent, wasLeaf, isLeaf));
+  if (t.root === 'mirror') hits.push(...mirrorRules(t, wasPresent, isPresent, wasLeaf, isLeaf));
   return hits;
 }
 
-function mirrorRules(t: TransitionInput, change: () => string, wasPresent: boolean, isPresent: boolean, wasLeaf: boolean, isLeaf: boolean): RuleHit[] {
+function mirrorRules(t: TransitionInput, wasPresent: boolean, isPresent: boolean, wasLeaf: boolean, isLeaf: boolean): RuleHit[] {
   const hits: RuleHit[] = [];
   const rfc = t.profile === 'hugepage-rfc-v2';
   if (wasPresent && isPresent) {
     if (wasLeaf && !isLeaf) {
       // RFC v2 09/23: tdp_mmu_set_spte() calls split_external_spt() for leaf → non-leaf;
       // mainline KVM_BUG_ONs any present new value on a mirror SPTE.
-      if (!rfc) hits.push({ rule: 'mirror-split', severity: 'error', message: `mirror huge page split (${change()}): mainline has no split_external_spt, tdp_mmu_set_spte KVM_BUG_ONs a present new mirror SPTE (replay with --profile hugepage-rfc-v2 if the host ran the huge-page series)`, anchor: 'tdp_mmu_set_spte.bug_present' });
-      else if (t.inFault === true) hits.push({ rule: 'mirror-split', severity: 'error', message: `mirror huge page split inside a page fault (${change()}): RFC v2 splits mirror SPTEs only under write mmu_lock (TDX rejects shared-lock splits)`, anchor: 'set_external_spte_present.split_external_spt' });
+      if (!rfc) hits.push({ rule: 'mirror-split', severity: 'error', message: `mirror huge page split (${describe(t)}): mainline has no split_external_spt, tdp_mmu_set_spte KVM_BUG_ONs a present new mirror SPTE (replay with --profile hugepage-rfc-v2 if the host ran the huge-page series)`, anchor: 'tdp_mmu_set_spte.bug_present' });
+      else if (t.inFault === true) hits.push({ rule: 'mirror-split', severity: 'error', message: `mirror huge page split inside a page fault (${describe(t)}): RFC v2 splits mirror SPTEs only under write mmu_lock (TDX rejects shared-lock splits)`, anchor: 'set_external_spte_present.split_external_spt' });
     } else {
       // __tdp_mmu_set_spte_atomic → set_external_spte_present: KVM_BUG_ON(was_present);
       // tdp_mmu_set_spte: KVM_BUG_ON(present new) (mainline) / the final else (RFC).
       const anchor = t.inFault === true ? 'set_external_spte_present.bug_was_present' : rfc ? 'tdp_mmu_set_spte.bug_other' : 'tdp_mmu_set_spte.bug_present';
-      hits.push({ rule: 'mirror-present-to-present', severity: 'error', message: `mirror SPTE changed while present (${change()}): mirror SPTEs only go non-present → present (set_external_spte_present) or present → non-present (tdp_mmu_set_spte)${rfc ? ' or split' : ''}; KVM_BUG_ON`, anchor });
+      hits.push({ rule: 'mirror-present-to-present', severity: 'error', message: `mirror SPTE changed while present (${describe(t)}): mirror SPTEs only go non-present → present (set_external_spte_present) or present → non-present (tdp_mmu_set_spte)${rfc ? ' or split' : ''}; KVM_BUG_ON`, anchor });
     }
   }
   if (!wasPresent && isPresent) {
@@ -141,13 +144,13 @@ function mirrorRules(t: TransitionInput, change: () => string, wasPresent: boole
     if (t.inFault === false) {
       // Only set_external_spte_present (the atomic path of kvm_tdp_mmu_map) makes a mirror
       // SPTE present; tdp_mmu_set_spte (write lock) KVM_BUG_ONs a present new value.
-      hits.push({ rule: 'mirror-present-outside-fault', severity: 'warning', message: `mirror SPTE became present outside a traced page fault (${change()}): only the fault path (set_external_spte_present, read mmu_lock) may do that, tdp_mmu_set_spte under write mmu_lock would KVM_BUG_ON`, anchor: rfc ? 'tdp_mmu_set_spte.bug_other' : 'tdp_mmu_set_spte.bug_present' });
+      hits.push({ rule: 'mirror-present-outside-fault', severity: 'warning', message: `mirror SPTE became present outside a traced page fault (${describe(t)}): only the fault path (set_external_spte_present, read mmu_lock) may do that, tdp_mmu_set_spte under write mmu_lock would KVM_BUG_ON`, anchor: rfc ? 'tdp_mmu_set_spte.bug_other' : 'tdp_mmu_set_spte.bug_present' });
     }
   }
   if (wasPresent && !isPresent && t.inFault === true) {
     // __tdp_mmu_set_spte_atomic: KVM_BUG_ON(!is_shadow_present_pte(new)) for mirror SPTEs, and
     // handle_removed_pt: KVM_BUG_ON(shared) for mirror page tables.
-    hits.push({ rule: 'mirror-zap-under-read-lock', severity: 'error', message: `mirror SPTE zapped inside a page fault (${change()}): atomic (read mmu_lock) zapping of mirror SPTEs is a KVM_BUG_ON`, anchor: isFrozen(t.new) ? 'handle_removed_pt.bug_mirror_shared' : '__tdp_mmu_set_spte_atomic.bug_mirror_zap' });
+    hits.push({ rule: 'mirror-zap-under-read-lock', severity: 'error', message: `mirror SPTE zapped inside a page fault (${describe(t)}): atomic (read mmu_lock) zapping of mirror SPTEs is a KVM_BUG_ON`, anchor: isFrozen(t.new) ? 'handle_removed_pt.bug_mirror_shared' : '__tdp_mmu_set_spte_atomic.bug_mirror_zap' });
   }
   return hits;
 }
