@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { ExtensionServices } from '../extension';
 import type { StepperApi } from '../stepper/index';
 import { PostDocuments } from './documents';
-import { EXPORT_REVIEW_COMMAND, OPEN_IN_STEPPER_COMMAND, REVEAL_COMMAND, REVIEW_PATCH_COMMAND, REVIEW_SCHEME } from './links';
+import { EXPORT_REVIEW_COMMAND, OPEN_IN_STEPPER_COMMAND, REVEAL_COMMAND, REVIEW_PATCH_COMMAND, REVIEW_SCHEME, REVIEW_WITH_SCENARIOS_COMMAND } from './links';
 import type * as Session from './session';
 
 /** What the extension-host tests reach through the extension's API. */
@@ -28,6 +28,7 @@ export function registerReview(services: ExtensionServices, stepper: StepperApi)
     docs,
     vscode.workspace.registerTextDocumentContentProvider(REVIEW_SCHEME, docs),
     vscode.commands.registerCommand(REVIEW_PATCH_COMMAND, (arg?: unknown) => get().review(arg)),
+    vscode.commands.registerCommand(REVIEW_WITH_SCENARIOS_COMMAND, (arg?: unknown) => get().reviewWithScenarios(arg)),
     vscode.commands.registerCommand(EXPORT_REVIEW_COMMAND, (arg?: unknown) => get().export(arg)),
     vscode.commands.registerCommand(OPEN_IN_STEPPER_COMMAND, (arg?: unknown) => get().openInStepper(arg)),
     vscode.commands.registerCommand(REVEAL_COMMAND, (arg?: unknown) => get().reveal(arg)),

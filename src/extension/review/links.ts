@@ -3,6 +3,8 @@
 // validated before use. Pure, so that the manifest tests can check package.json against it.
 
 export const REVIEW_PATCH_COMMAND = 'tdpMmuSim.reviewPatch';
+/** "Review Patch with Scenarios…": the same, with the scenarios picked in a QuickPick. */
+export const REVIEW_WITH_SCENARIOS_COMMAND = 'tdpMmuSim.reviewPatchWithScenarios';
 /** Scheme of the read-only post-patch documents (documents.ts). */
 export const REVIEW_SCHEME = 'tdp-review';
 /** Context key: some review is open (enables Export Review in the palette). */

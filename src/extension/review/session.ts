@@ -4,8 +4,10 @@
 // threads (threads.ts says which); exports the reply; opens a scenario's behaviour diff in the
 // stepper. Reads files and runs our own simulator only, so it all works in Restricted Mode.
 import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExtensionServices } from '../extension';
+import { SETTING_KEYS } from '../settings';
 import type { StepperApi } from '../stepper/index';
 import { shippedScenarios, workspaceScenarios } from '../scenarios/scenarioTree';
 import { PatchParseError } from '../../patch/errors';
@@ -14,6 +16,7 @@ import { reviewPatch, type Review } from '../../patch/review';
 import { loadScenarioFile, ScenarioError } from '../../sim/scenario';
 import { simulateWithProfile, SimInputError } from '../../sim/simulate';
 import { postDocUri, type PostDocuments } from './documents';
+import { defaultScenarios, selectScenarios, type ScenarioCandidates } from './scenarioChoice';
 import { parseExportLink, parseRevealLink, parseStepperLink, LINK_COMMANDS, REVIEWABLE, REVIEWING_CONTEXT, type Parsed } from './links';
 import { reviewSummary, reviewView, type ThreadPlace, type ThreadView } from './threads';
 
@@ -43,10 +46,25 @@ export class ReviewSession implements vscode.Disposable {
     return [...this.entries.values()];
   }
 
-  /** "TDP MMU: Review Patch…": the file given (explorer, editor title), the active patch, or one picked. */
+  /**
+   * "TDP MMU: Review Patch…": the file given (explorer, editor title), the active patch, or one
+   * picked; with the scenarios of tdpMmuSim.review.scenarios.
+   */
   async review(arg?: unknown): Promise<ReviewEntry | undefined> {
     const input = arg instanceof vscode.Uri ? arg : await this.pickInput();
     if (!input) return undefined;
+    return this.run(input, await this.configuredScenarios(await this.candidates()));
+  }
+
+  /** "TDP MMU: Review Patch with Scenarios…": the same input, then the scenarios picked in a QuickPick. */
+  async reviewWithScenarios(arg?: unknown): Promise<ReviewEntry | undefined> {
+    const input = arg instanceof vscode.Uri ? arg : await this.pickInput();
+    if (!input) return undefined;
+    const scenarios = await this.pickScenarios();
+    return scenarios && this.run(input, scenarios);
+  }
+
+  private async run(input: vscode.Uri, scenarios: string[]): Promise<ReviewEntry | undefined> {
     const name = vscode.workspace.asRelativePath(input);
     let bytes: Uint8Array | string;
     try {
@@ -66,7 +84,6 @@ export class ReviewSession implements vscode.Disposable {
     }
     let review: Review;
     try {
-      const scenarios = await this.scenarios();
       review = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `TDP MMU: Reviewing ${name}`, cancellable: true },
         (progress, token) => {
@@ -177,13 +194,47 @@ export class ReviewSession implements vscode.Disposable {
     return picked?.[0];
   }
 
-  /** The shipped scenarios, and the workspace's that are not copies of them. */
-  private async scenarios(): Promise<string[]> {
+  /** The shipped scenarios, and the workspace's with their paths relative to their folder. */
+  private async candidates(): Promise<ScenarioCandidates> {
     const shipped = shippedScenarios(this.services.context.extensionPath);
-    const read = (f: string) => { try { return fs.readFileSync(f, 'utf8'); } catch { return undefined; } };
-    const known = new Set(shipped.map(read));
-    const own = (await workspaceScenarios(shipped)).filter((f) => !known.has(read(f)));
-    return [...shipped, ...own];
+    const workspace = (await workspaceScenarios(shipped))
+      .map((file) => ({ file, relative: vscode.workspace.asRelativePath(file, false).replace(/\\/g, '/') }));
+    return { shipped, workspace };
+  }
+
+  /** The scenarios tdpMmuSim.review.scenarios selects; warns about entries that match none. */
+  private async configuredScenarios(c: ScenarioCandidates): Promise<string[]> {
+    const key = SETTING_KEYS.reviewScenarios;
+    const { files, unmatched } = selectScenarios(c, this.services.settings.current.reviewScenarios, readText);
+    if (unmatched.length) {
+      const fallback = files.length ? '' : '; using the shipped and workspace scenarios';
+      const message = `${key}: ${unmatched.map((p) => JSON.stringify(p)).join(', ')} match${unmatched.length > 1 ? '' : 'es'} no scenario${fallback}.`;
+      this.services.log.warn(message);
+      void vscode.window.showWarningMessage(`TDP MMU Simulator: ${message}`, 'Open Setting')
+        .then((choice) => choice && vscode.commands.executeCommand('workbench.action.openSettings', key));
+    }
+    return files.length ? files : defaultScenarios(c, readText);
+  }
+
+  /** Multi-select QuickPick of every candidate, the configured ones checked; undefined if dismissed. */
+  private async pickScenarios(): Promise<string[] | undefined> {
+    const c = await this.candidates();
+    const checked = new Set(await this.configuredScenarios(c));
+    type Item = vscode.QuickPickItem & { file?: string };
+    const item = (file: string, description: string): Item =>
+      ({ label: path.basename(file, '.tdpsim.yaml'), description, picked: checked.has(file), file });
+    const items: Item[] = [
+      { label: 'Shipped with the extension', kind: vscode.QuickPickItemKind.Separator },
+      ...c.shipped.map((f) => item(f, '')),
+      ...(c.workspace.length ? [{ label: 'Workspace', kind: vscode.QuickPickItemKind.Separator }] : []),
+      ...c.workspace.map((w) => item(w.file, w.relative)),
+    ];
+    const picked = await vscode.window.showQuickPick(items, {
+      canPickMany: true,
+      title: 'TDP MMU: Review with which scenarios?',
+      placeHolder: 'Checked scenarios are simulated before and after the patch and their behaviour diffed',
+    });
+    return picked?.flatMap((p) => (p.file ? [p.file] : []));
   }
 
   private reportFailure(input: vscode.Uri, name: string, e: unknown): void {
@@ -271,4 +322,8 @@ export class ReviewSession implements vscode.Disposable {
     this.services.log.warn(`review link: ${error}`);
     void vscode.window.showErrorMessage(`TDP MMU: ${error}`);
   }
+}
+
+function readText(file: string): string | undefined {
+  try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }

@@ -4,7 +4,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { EXPORT_REVIEW_COMMAND, REVIEWABLE, REVIEWING_CONTEXT, REVIEW_PATCH_COMMAND, REVIEW_SCHEME } from '../../../../src/extension/review/links';
+import { EXPORT_REVIEW_COMMAND, REVIEWABLE, REVIEWING_CONTEXT, REVIEW_PATCH_COMMAND, REVIEW_SCHEME, REVIEW_WITH_SCENARIOS_COMMAND } from '../../../../src/extension/review/links';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../../package.json'), 'utf8'));
 type MenuItem = { command: string; when?: string; group?: string };
@@ -18,8 +18,9 @@ function extnameRegex(when: string): RegExp {
 }
 
 describe('review manifest', () => {
-  it('contributes "TDP MMU: Review Patch…" and "TDP MMU: Export Review"', () => {
+  it('contributes "TDP MMU: Review Patch…", "TDP MMU: Review Patch with Scenarios…" and "TDP MMU: Export Review"', () => {
     const byId = new Map(pkg.contributes.commands.map((c: { command: string }) => [c.command, c]));
+    assert.deepStrictEqual(byId.get(REVIEW_WITH_SCENARIOS_COMMAND), { command: REVIEW_WITH_SCENARIOS_COMMAND, title: 'Review Patch with Scenarios…', category: 'TDP MMU' });
     assert.deepStrictEqual(byId.get(REVIEW_PATCH_COMMAND), { command: REVIEW_PATCH_COMMAND, title: 'Review Patch…', category: 'TDP MMU', icon: '$(comment-discussion)' });
     assert.deepStrictEqual(byId.get(EXPORT_REVIEW_COMMAND), { command: EXPORT_REVIEW_COMMAND, title: 'Export Review', category: 'TDP MMU', icon: '$(reply)' });
   });
