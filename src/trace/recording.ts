@@ -108,6 +108,13 @@ export class TraceColumns {
 
 /** Access flags of kvm_mmu_set_spte ("rwx", "r-xu", ...) as a small code and back. */
 export function accessCode(access: string): bigint {
+  let code = ACCESS_CODES.get(access);
+  if (code === undefined) ACCESS_CODES.set(access, code = computeAccessCode(access));
+  return code;
+}
+/** The few access texts a trace has, each coded once (one per kvm_mmu_set_spte otherwise). */
+const ACCESS_CODES = new Map<string, bigint>();
+function computeAccessCode(access: string): bigint {
   let v = 0;
   for (let i = 0; i < 3; i++) if (access[i] === ACCESS[i]) v |= 1 << i;
   if (access.length === 4) v |= access[3] === 'u' ? 0x18 : 0x08;

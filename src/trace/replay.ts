@@ -103,6 +103,8 @@ export interface VmReplay {
 }
 
 const TABLE_INDEX: Record<RootKind, number> = { direct: 0, mirror: 1 };
+/** The roots a kvm_mmu_set_spte may be in, by what the fault says (shared, not copied). */
+const DIRECT_ONLY: readonly RootKind[] = ['direct'], MIRROR_ONLY: readonly RootKind[] = ['mirror'], EITHER_ROOT: readonly RootKind[] = ['mirror', 'direct'];
 const entryKey = (gfn: number, level: PgLevel): number => gfn * 8 + level;
 const tableKey = (gfn: number, level: PgLevel): number => (gfn - (gfn % SPAN[level])) / SPAN[level] * 8 + level;
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -268,13 +270,18 @@ export class TraceReplayer {
 
   private setSpte(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SetSpte): void {
     const as = this.space(vm, 0, plan);
-    const roots: RootKind[] = plan.vmType !== 'tdx' ? ['direct'] : ctx.faultPrivate === null ? ['mirror', 'direct'] : [ctx.faultPrivate ? 'mirror' : 'direct'];
+    const roots = plan.vmType !== 'tdx' ? DIRECT_ONLY : ctx.faultPrivate === null ? EITHER_ROOT : ctx.faultPrivate ? MIRROR_ONLY : DIRECT_ONLY;
     const hits: RuleHit[] = [];
     if (r.level <= plan.rootLevel) {
-      const holders = roots.filter((t) => as.known(t, tableGfn(plan, t, r.gfn), r.level));
-      // tdp_mmu_map_handle_target_level traces the SPTE it just installed: the replay must hold it.
-      if (holders.length > 0 && !holders.some((t) => as.value(t, tableGfn(plan, t, r.gfn), r.level) === r.spte)) {
-        const t = holders[0];
+      // tdp_mmu_map_handle_target_level traces the SPTE it just installed: a root whose entry
+      // the replay knows must hold it (plain loop: this runs for every fault).
+      let t: RootKind | null = null;
+      for (const root of roots) {
+        if (!as.known(root, tableGfn(plan, root, r.gfn), r.level)) continue;
+        if (as.value(root, tableGfn(plan, root, r.gfn), r.level) === r.spte) { t = null; break; }
+        t ??= root;
+      }
+      if (t !== null) {
         hits.push({
           rule: 'old-spte-mismatch', severity: this.mismatchSeverity(r.line),
           message: `kvm_mmu_set_spte reports ${hex(r.spte)} installed at gfn 0x${r.gfn.toString(16)} level ${r.level}, but the ${t} root holds ${hex(as.value(t, tableGfn(plan, t, r.gfn), r.level))} (no matching kvm_tdp_mmu_spte_changed?)`,
