@@ -39,16 +39,17 @@ function sdec(b: Uint8Array, p: number, e: number): number {
   return v < 0 ? NaN : neg ? -v : v;
 }
 
-/** Up to 16 hex digits at p into hexHi/hexLo; false when none or too many. */
+/** Up to 16 hex digits at p into hexHi/hexLo; false when none or too many. One pass: each
+ *  digit shifts the 64-bit value left by 4 across the two unsigned 32-bit halves. */
 function hex(b: Uint8Array, p: number, e: number): boolean {
-  let end = p;
-  while (end < e && HEX_VALUE[b[end]] >= 0) end++;
+  let hi = 0, lo = 0, end = p, d: number;
+  while (end < e && (d = HEX_VALUE[b[end]]) >= 0) {
+    hi = ((hi << 4) | (lo >>> 28)) >>> 0;
+    lo = ((lo << 4) | d) >>> 0;
+    end++;
+  }
   const n = end - p;
   if (n === 0 || n > 16) return false;
-  const mid = n > 8 ? end - 8 : p;
-  let hi = 0, lo = 0;
-  for (let i = p; i < mid; i++) hi = hi * 16 + HEX_VALUE[b[i]];
-  for (let i = mid; i < end; i++) lo = lo * 16 + HEX_VALUE[b[i]];
   hexHi = hi;
   hexLo = lo;
   pos = end;
