@@ -73,9 +73,15 @@ function lit(b: Uint8Array, p: number, e: number, l: Uint8Array): number {
 const level = (v: number): v is PgLevel => v >= 1 && v <= 5;
 
 // ---- interning of per-line strings ----------------------------------------------------------
-const taskByPid = new Map<number, string>();
+// comm strings repeat on every line of a task: one copy per pid, in a direct-mapped table
+// (pid modulo its size: an array read instead of a Map lookup per line; a collision only
+// costs building the string again).
+const TASK_SLOTS = 1024;
+const taskPid = new Int32Array(TASK_SLOTS).fill(-1);
+const taskName: string[] = new Array<string>(TASK_SLOTS).fill('');
 function task(b: Uint8Array, s: number, e: number, pid: number): string | null {
-  const known = taskByPid.get(pid);
+  const slot = pid & (TASK_SLOTS - 1);
+  const known = taskPid[slot] === pid ? taskName[slot] : undefined;
   if (known !== undefined && known.length === e - s) {
     let same = true;
     for (let i = 0; i < known.length; i++) if (known.charCodeAt(i) !== b[s + i]) { same = false; break; }
@@ -86,8 +92,8 @@ function task(b: Uint8Array, s: number, e: number, pid: number): string | null {
     if (b[i] >= 0x80) return null; // UTF-8 task name: the string path decodes it
     t += String.fromCharCode(b[i]);
   }
-  if (taskByPid.size > 4096) taskByPid.clear();
-  taskByPid.set(pid, t);
+  taskPid[slot] = pid;
+  taskName[slot] = t;
   return t;
 }
 

@@ -35,16 +35,17 @@ import type { SharedGfnBit } from './tdx';
 import * as tdx from './tdx';
 import type { Payload, RootInference, StackCode } from './recording';
 import * as rec from './recording';
+import * as known from './known';
 
 // Bound once: module exports are property getters after compilation, too slow per record.
 const { RecordingBuilder, SPTE_ENT_PER_PAGE, is_last_spte, is_shadow_present_pte, make_small_spte, spte_to_pfn } = sim;
-/** KVM_PAGES_PER_HPAGE(level), and the GFNs one page table of that level spans. */
+/** KVM_PAGES_PER_HPAGE(level). */
 const PAGES = [0, 1, 512, 512 ** 2, 512 ** 3, 512 ** 4];
 const pagesPerHpage = (level: PgLevel): number => PAGES[level];
-const SPAN = PAGES.map((p) => p * 512);
 const { checkTransition, isFrozen } = rules;
 const { ROOT_BY, TraceColumns, TraceRecording, accessCode } = rec;
 type TraceRecording = rec.TraceRecording;
+const { KnownEntries, tableKey } = known;
 const { sharedBitOfGfn, sharedBitOfGpa } = tdx;
 type RecordingBuilder = sim.RecordingBuilder;
 
@@ -105,8 +106,6 @@ export interface VmReplay {
 const TABLE_INDEX: Record<RootKind, number> = { direct: 0, mirror: 1 };
 /** The roots a kvm_mmu_set_spte may be in, by what the fault says (shared, not copied). */
 const DIRECT_ONLY: readonly RootKind[] = ['direct'], MIRROR_ONLY: readonly RootKind[] = ['mirror'], EITHER_ROOT: readonly RootKind[] = ['mirror', 'direct'];
-const entryKey = (gfn: number, level: PgLevel): number => gfn * 8 + level;
-const tableKey = (gfn: number, level: PgLevel): number => (gfn - (gfn % SPAN[level])) / SPAN[level] * 8 + level;
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
 /** The GFN naming an entry of `root`: the shared bit added for a TD's direct root. */
@@ -124,7 +123,7 @@ const ERRNO: Record<number, string> = { 0: '0', [-12]: '-ENOMEM', [-16]: '-EBUSY
 class AddressSpace {
   readonly builder: RecordingBuilder;
   /** Entries whose value the replay knows (written by a record or part of a fresh table). */
-  readonly knownEntries = [new Set<number>(), new Set<number>()];
+  readonly knownEntries = [new KnownEntries(), new KnownEntries()];
   readonly knownTables = [new Set<number>(), new Set<number>()];
   /** Child tables filled by a split: their entries are make_small_spte() of the huge SPTE. */
   readonly splitTables = [new Set<number>(), new Set<number>()];
@@ -150,7 +149,7 @@ class AddressSpace {
 
   known(root: RootKind, gfn: number, level: PgLevel): boolean {
     const t = TABLE_INDEX[root];
-    return this.knownEntries[t].has(entryKey(gfn, level)) || this.knownTables[t].has(tableKey(gfn, level));
+    return this.knownEntries[t].has(gfn, level) || this.knownTables[t].has(tableKey(gfn, level));
   }
 }
 
@@ -365,9 +364,8 @@ export class TraceReplayer {
   private tableChecks(as: AddressSpace, root: RootKind, gfn: number, level: PgLevel, old: Spte, nu: Spte, line: number): RuleHit[] {
     const hits: RuleHit[] = [];
     const t = TABLE_INDEX[root];
-    const ek = entryKey(gfn, level);
     const current = as.value(root, gfn, level);
-    if (as.knownEntries[t].has(ek) || as.knownTables[t].has(tableKey(gfn, level))) {
+    if (as.knownEntries[t].has(gfn, level) || as.knownTables[t].has(tableKey(gfn, level))) {
       if (current !== old) {
         hits.push({
           rule: 'old-spte-mismatch', severity: this.mismatchSeverity(line),
@@ -409,7 +407,7 @@ export class TraceReplayer {
       as.rootLive[t] = true;
     }
     b.addWrite(root, gfn, level, old, nu);
-    as.knownEntries[t].add(entryKey(gfn, level));
+    as.knownEntries[t].add(gfn, level);
     const linksTable = is_shadow_present_pte(nu) && !is_last_spte(nu, level) && level > 1
       && !(is_shadow_present_pte(old) && !is_last_spte(old, level) && spte_to_pfn(old) === spte_to_pfn(nu));
     if (!linksTable) return;
@@ -428,7 +426,7 @@ export class TraceReplayer {
       as.splitTables[t].delete(ck);
     }
     // Entries known from an earlier table at this place now read as the new table's values.
-    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) as.knownEntries[t].delete(entryKey(gfn + i * pagesPerHpage(child), child));
+    as.knownEntries[t].forgetTable(gfn, child);
   }
 
   private splitNotTraced(ctx: CpuContext): void {
