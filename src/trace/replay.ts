@@ -119,6 +119,9 @@ const NO_PAYLOAD: Payload = {};
 
 const ERRNO: Record<number, string> = { 0: '0', [-12]: '-ENOMEM', [-16]: '-EBUSY', [-5]: '-EIO', [-95]: '-EOPNOTSUPP', [-22]: '-EINVAL', [-17]: '-EEXIST' };
 
+/** A tracepoint's site in one builder, and how many of its records were replayed. */
+interface EventSite { id: number; records: number }
+
 /** One VM address space being replayed into one Recording. */
 class AddressSpace {
   readonly builder: RecordingBuilder;
@@ -134,8 +137,9 @@ class AddressSpace {
     rootInference: { vm: 0, 'shared-bit': 0, consistent: 0, fault: 0, parent: 0, assumed: 0 },
   };
   lastStepKey = -1;
-  /** Interned event sites of this builder, by tracepoint (each has one anchor). */
-  readonly sites = new Map<string, number>();
+  /** Interned event sites of this builder, by tracepoint (each has one anchor), counting the
+   *  records (counts.perEvent is made from them at the end: one Map lookup per record). */
+  readonly sites = new Map<string, EventSite>();
   /** Per-event trace data (time, CPU, task, line, payload) beside the builder's events. */
   readonly cols = new TraceColumns();
 
@@ -203,6 +207,7 @@ export class TraceReplayer {
     for (const ctx of this.cpus.values()) if (ctx.pendingSplit) this.splitNotTraced(ctx);
     const out: VmReplay[] = [];
     for (const as of this.spaces.values()) {
+      for (const [fn, site] of as.sites) as.counts.perEvent[fn] = site.records;
       as.findings.sort((a, b) => a.line - b.line || a.findingSeq - b.findingSeq);
       const recording = new TraceRecording(as.builder.finish(), as.cols, as.plan.vmType === 'tdx' ? as.plan.sharedBit : null);
       out.push({ key: as.key, vm: as.vm, asId: as.asId, plan: as.plan, recording, findings: as.findings, counts: as.counts });
@@ -236,7 +241,7 @@ export class TraceReplayer {
 
     const lock: LockMode = inFault ? 'read' : root === 'mirror' && wasPresent && !isPresent ? 'write' : 'none';
     const seq = this.push(as, r, ctx, {
-      fn: r.event, anchor: 'handle_changed_spte.trace', stack: this.stackFor(inFault === true, wasPresent, wasLeaf, isPresent, isLeaf, r.new_spte),
+      anchor: 'handle_changed_spte.trace', stack: this.stackFor(inFault === true, wasPresent, wasLeaf, isPresent, isLeaf, r.new_spte),
       lock, root, gfn, level, old: r.old_spte, nu: r.new_spte, rootBy: ROOT_BY.indexOf(how), asId: r.as_id, payload: NO_PAYLOAD,
     });
     if (split) ctx.pendingSplit = { as, root, gfn, level, old: r.old_spte, seq, line: r.line };
@@ -250,7 +255,7 @@ export class TraceReplayer {
     ctx.faultPrivate = plan.vmType === 'tdx' ? bit === null : null;
     ctx.vcpu = r.vcpu;
     this.push(as, r, ctx, {
-      fn: r.event, anchor: null, stack: 0, lock: 'none',
+      anchor: null, stack: 0, lock: 'none',
       root: ctx.faultPrivate ? 'mirror' : 'direct', gfn: Number(r.address >> 12n), payload: { a: r.address, b: r.error_code, c: r.rip ?? 0n },
     });
   }
@@ -262,7 +267,7 @@ export class TraceReplayer {
     ctx.inFault = true;
     const root: RootKind | undefined = plan.vmType !== 'tdx' ? 'direct' : ctx.faultPrivate === null ? undefined : ctx.faultPrivate ? 'mirror' : 'direct';
     this.push(as, r, ctx, {
-      fn: r.event, anchor: 'kvm_tdp_mmu_map', stack: 0, lock: 'read', root, gfn: tableGfn(plan, root, r.gfn), level: r.level,
+      anchor: 'kvm_tdp_mmu_map', stack: 0, lock: 'read', root, gfn: tableGfn(plan, root, r.gfn), level: r.level,
       payload: { a: r.pfn },
     });
   }
@@ -289,7 +294,7 @@ export class TraceReplayer {
       }
     }
     const seq = this.push(as, r, ctx, {
-      fn: r.event, anchor: 'tdp_mmu_map_handle_target_level', stack: STACK_MAP, lock: 'read',
+      anchor: 'tdp_mmu_map_handle_target_level', stack: STACK_MAP, lock: 'read',
       root: roots.length === 1 ? roots[0] : undefined, gfn: tableGfn(plan, roots.length === 1 ? roots[0] : undefined, r.gfn), level: r.level, nu: r.spte,
       payload: { a: r.sptep, b: accessCode(r.access) },
     });
@@ -314,7 +319,7 @@ export class TraceReplayer {
       ctx.pendingSplit = null;
     }
     const seq = this.push(as, r, ctx, {
-      fn: r.event, anchor: 'tdp_mmu_split_huge_page.trace', stack: STACK_SPLIT_TRACE, lock: ctx.inFault ? 'read' : 'none',
+      anchor: 'tdp_mmu_split_huge_page.trace', stack: STACK_SPLIT_TRACE, lock: ctx.inFault ? 'read' : 'none',
       root: matches ? p.root : undefined, gfn: matches ? p.gfn : r.gfn, level: r.level, old: r.spte,
       result: ERRNO[r.errno] ?? String(r.errno), payload: { a: BigInt.asUintN(64, BigInt(r.errno)) },
     });
@@ -324,7 +329,7 @@ export class TraceReplayer {
   private mmuPage(vm: string, plan: VmPlan, r: TraceHeader & MmuPage): void {
     const as = this.space(vm, 0, plan);
     this.push(as, r, this.cpu(r), {
-      fn: r.event, anchor: r.event === 'kvm_mmu_prepare_zap_page' ? 'handle_removed_pt' : null, stack: 0, lock: 'none', gfn: r.gfn, level: r.level,
+      anchor: r.event === 'kvm_mmu_prepare_zap_page' ? 'handle_removed_pt' : null, stack: 0, lock: 'none', gfn: r.gfn, level: r.level,
       payload: { a: BigInt(as.cols.stringId(r.role)), b: r.created === null ? 0n : r.created ? 2n : 1n },
     });
   }
@@ -478,7 +483,7 @@ export class TraceReplayer {
   }
 
   private push(as: AddressSpace, r: TraceRecord, ctx: CpuContext, e: {
-    fn: string; anchor: string | null; stack: StackCode; lock: LockMode; root?: RootKind; gfn?: number; level?: PgLevel;
+    anchor: string | null; stack: StackCode; lock: LockMode; root?: RootKind; gfn?: number; level?: PgLevel;
     old?: Spte; nu?: Spte; result?: string; rootBy?: number; asId?: number; payload: Payload;
   }): number {
     const b = as.builder;
@@ -493,8 +498,9 @@ export class TraceReplayer {
       b.beginStep(r.line, op);
       as.lastStepKey = stepKey;
     }
-    as.counts.perEvent[r.event] = (as.counts.perEvent[r.event] ?? 0) + 1;
-    const seq = b.pushSite(this.site(as, e.fn, e.anchor), {
+    const site = this.site(as, r.event, e.anchor);
+    site.records++;
+    const seq = b.pushSite(site.id, {
       parent: null, lock: e.lock, vcpu: ctx.inFault ? ctx.vcpu : null,
       root: e.root, gfn: e.gfn, level: e.level, old_spte: e.old, new_spte: e.nu, result: e.result,
     });
@@ -502,13 +508,13 @@ export class TraceReplayer {
     return seq;
   }
 
-  private site(as: AddressSpace, fn: string, anchor: string | null): number {
-    let id = as.sites.get(fn);
-    if (id === undefined) {
-      id = as.builder.site('trace', fn, anchor);
-      as.sites.set(fn, id);
+  private site(as: AddressSpace, fn: string, anchor: string | null): EventSite {
+    let site = as.sites.get(fn);
+    if (site === undefined) {
+      site = { id: as.builder.site('trace', fn, anchor), records: 0 };
+      as.sites.set(fn, site);
     }
-    return id;
+    return site;
   }
 
   private mismatchSeverity(line: number): Severity {
