@@ -413,7 +413,8 @@ export class TraceReplayer {
     }
     b.addWrite(root, gfn, level, old, nu);
     as.knownEntries[t].add(gfn, level);
-    const linksTable = is_shadow_present_pte(nu) && !is_last_spte(nu, level) && level > 1
+    // The level test first: it spares 4K changes (most of a trace) the BigInt tests.
+    const linksTable = level > 1 && is_shadow_present_pte(nu) && !is_last_spte(nu, level)
       && !(is_shadow_present_pte(old) && !is_last_spte(old, level) && spte_to_pfn(old) === spte_to_pfn(nu));
     if (!linksTable) return;
     const child = (level - 1) as PgLevel;

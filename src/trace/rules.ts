@@ -82,6 +82,9 @@ export function expectedHook(root: RootKind, old: Spte, nu: Spte, level: PgLevel
   return null;
 }
 
+/** Asked only where a rule needs it: each BigInt operation allocates, per traced change. */
+const pfnChanged = (old: Spte, nu: Spte): boolean => spte_to_pfn(old) !== spte_to_pfn(nu);
+
 /** "leaf 0x... → non-present 0x... at level 1", for findings only (not built per clean change). */
 function describe(t: TransitionInput): string {
   return `${kind(t.old, t.level)} ${hex(t.old)} → ${kind(t.new, t.level)} ${hex(t.new)} at level ${t.level}`;
@@ -94,7 +97,6 @@ export function checkTransition(t: TransitionInput): RuleHit[] {
   const nu = t.new;
   const wasPresent = is_shadow_present_pte(old), isPresent = is_shadow_present_pte(nu);
   const wasLeaf = wasPresent && is_last_spte(old, level), isLeaf = isPresent && is_last_spte(nu, level);
-  const pfnChanged = spte_to_pfn(old) !== spte_to_pfn(nu);
 
   // x86 has two address spaces (normal and SMM); the tracepoint's as_id is a u8.
   if (t.asId > 1) hits.push({ rule: 'bad-as-id', severity: 'error', message: `as id ${t.asId}: x86 KVM has only address spaces 0 and 1 (SMM)`, anchor: null });
@@ -103,7 +105,7 @@ export function checkTransition(t: TransitionInput): RuleHit[] {
     hits.push({ rule: 'misaligned-gfn', severity: 'error', message: `gfn 0x${t.gfn.toString(16)} is not aligned to a level-${level} entry (handle_changed_spte would WARN)`, anchor: 'handle_changed_spte' });
   }
   // handle_changed_spte: BUG() before the tracepoint, so a real trace cannot contain this.
-  if (wasLeaf && isLeaf && pfnChanged) {
+  if (wasLeaf && isLeaf && pfnChanged(old, nu)) {
     hits.push({ rule: 'leaf-pfn-change', severity: 'error', message: `present leaf replaced by a present leaf with another pfn (${describe(t)}): handle_changed_spte BUG()s before tracing`, anchor: 'handle_changed_spte' });
   }
   // handle_changed_spte returns before the tracepoint when nothing changed.
@@ -113,7 +115,7 @@ export function checkTransition(t: TransitionInput): RuleHit[] {
     hits.push({ rule: 'nonpresent-change', severity: 'warning', message: `non-present ${hex(old)} → non-present ${hex(nu)}, neither MMIO nor FROZEN_SPTE (handle_changed_spte would WARN)`, anchor: 'handle_changed_spte' });
   }
   // handle_changed_spte: WARN_ON_ONCE(pfn_changed) for a present non-leaf staying a non-leaf.
-  if (wasPresent && !wasLeaf && isPresent && !isLeaf && pfnChanged) {
+  if (wasPresent && !wasLeaf && isPresent && !isLeaf && pfnChanged(old, nu)) {
     hits.push({ rule: 'nonleaf-pfn-change', severity: 'warning', message: `non-leaf SPTE re-pointed to another page table (${describe(t)}): handle_changed_spte WARNs, page tables are never migrated`, anchor: 'handle_changed_spte.handle_removed_pt' });
   }
   if (t.root === 'mirror') hits.push(...mirrorRules(t, wasPresent, isPresent, wasLeaf, isLeaf));
