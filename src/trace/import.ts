@@ -12,7 +12,7 @@
 //   t.vms[0].recording  → the stepper / debugger; t.findings → problems; summarize(t) → a table.
 // Cancelling rejects with the signal's AbortError (name 'AbortError').
 import type { ProfileName } from '../sim/types';
-import type { ParseOptions, ParseStats, TraceSource } from './reader';
+import type { ParseOptions, ParseStats, RecordSink, TraceSource } from './reader';
 import { fileSource, parseTrace } from './reader';
 import type { TraceRecord } from './tracepoints';
 import type { VmType } from './rules';
@@ -121,20 +121,22 @@ export async function importTrace(source: TraceSource, opts: ImportOptions = {})
     return rp;
   };
   const feed = (rp: TraceReplayer, r: TraceRecord): void => {
-    if (r.event === 'kvm_page_fault' || r.event === 'kvm_mmu_spte_requested') traceHas.faults = true;
-    else if (r.event === 'kvm_mmu_split_huge_page') traceHas.splits = true;
+    const event = r.event;
+    if (event === 'kvm_page_fault' || event === 'kvm_mmu_spte_requested') traceHas.faults = true;
+    else if (event === 'kvm_mmu_split_huge_page') traceHas.splits = true;
     rp.feed(r);
   };
 
-  const sink = {
+  // Buffers the lookahead, then hands every record straight to the replayer (the reader calls
+  // sink.push once per record: no buffering test left on that path).
+  const sink: RecordSink = {
     push(r: TraceRecord): void {
-      if (replayer) { feed(replayer, r); return; }
       pending.push(r);
-      if (pending.length >= lookahead) {
-        replayer = start();
-        for (const p of pending) feed(replayer, p);
-        pending = [];
-      }
+      if (pending.length < lookahead) return;
+      const rp = replayer = start();
+      for (const p of pending) feed(rp, p);
+      pending = [];
+      sink.push = (next) => feed(rp, next);
     },
   };
   const stats = await parseTrace(source, sink, {
