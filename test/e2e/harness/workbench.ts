@@ -28,12 +28,10 @@ export async function runCommand(page: Page, title: string, timeoutMs = 45_000):
       // Exact title, not a longer command that contains it.
       const label = (await row.locator('.label-name').first().textContent())?.replace(/\s+/g, ' ').trim();
       if (label !== title) throw new Error(`palette offers "${label}", not "${title}"`);
-      // Enter runs the highlighted row, which can be another match ("Notifications: Clear All
-      // Notifications" for "...Show Notifications"): then click ours instead.
-      const active = page.locator('.quick-input-list .monaco-list-row.focused .label-name').first();
-      const activeLabel = (await active.textContent({ timeout: 1000 }).catch(() => ''))?.replace(/\s+/g, ' ').trim();
-      if (activeLabel === title) await page.keyboard.press('Enter');
-      else await row.click();
+      // Click our row rather than pressing Enter: Enter runs whichever row is highlighted, and
+      // the highlight can move to another match ("Notifications: Clear All Notifications" for
+      // "...Show Notifications") between reading it and pressing the key.
+      await row.click();
       return;
     } catch (e) {
       if (Date.now() > deadline) throw new Error(`command "${title}" not runnable from the palette: ${(e as Error).message}`);
