@@ -238,23 +238,35 @@ function feedChunk(parser: TraceLineParser, source: TraceSource, chunk: string |
 }
 
 /**
+ * The chunk loop both readers share: feeds every chunk to the parser, sending its records to
+ * `sinkFor()`, yields after each chunk and once more after the end of input (so a consumer can
+ * take the records of that chunk), then reports progress. Checks the signal between chunks.
+ */
+async function* feedAll(parser: TraceLineParser, source: TraceSource, opts: ParseOptions, sinkFor: () => RecordSink): AsyncGenerator<void, void> {
+  let bytesRead = 0;
+  let first = true;
+  const progress = () => opts.onProgress?.({ bytesRead, totalBytes: source.size ?? null, lines: parser.stats.lines, records: parser.stats.records });
+  opts.signal?.throwIfAborted();
+  for await (const chunk of source.chunks()) {
+    opts.signal?.throwIfAborted();
+    bytesRead += feedChunk(parser, source, chunk, first, sinkFor());
+    first = false;
+    yield;
+    progress();
+  }
+  parser.end(sinkFor());
+  yield;
+  progress();
+}
+
+/**
  * Read a trace, handing every record to `sink` as soon as it is parsed (the import's path: no
  * record outlives its line). Resolves to the parse statistics. Rejects with the signal's reason
  * when aborted (checked between chunks), and with NotATraceError for a binary trace.dat.
  */
 export async function parseTrace(source: TraceSource, sink: RecordSink, opts: ParseOptions = {}): Promise<ParseStats> {
   const parser = new TraceLineParser(source.name, opts.maxWarnings, opts.onLostEvents);
-  let bytesRead = 0;
-  let first = true;
-  opts.signal?.throwIfAborted();
-  for await (const chunk of source.chunks()) {
-    opts.signal?.throwIfAborted();
-    bytesRead += feedChunk(parser, source, chunk, first, sink);
-    first = false;
-    opts.onProgress?.({ bytesRead, totalBytes: source.size ?? null, lines: parser.stats.lines, records: parser.stats.records });
-  }
-  parser.end(sink);
-  opts.onProgress?.({ bytesRead, totalBytes: source.size ?? null, lines: parser.stats.lines, records: parser.stats.records });
+  for await (const _ of feedAll(parser, source, opts, () => sink)) { /* records went to sink */ }
   return parser.stats;
 }
 
@@ -262,21 +274,10 @@ export async function parseTrace(source: TraceSource, sink: RecordSink, opts: Pa
  *  returning the parse statistics. */
 export async function* readTrace(source: TraceSource, opts: ParseOptions = {}): AsyncGenerator<TraceRecord[], ParseStats> {
   const parser = new TraceLineParser(source.name, opts.maxWarnings, opts.onLostEvents);
-  let bytesRead = 0;
-  let first = true;
-  opts.signal?.throwIfAborted();
-  for await (const chunk of source.chunks()) {
-    opts.signal?.throwIfAborted();
-    const out: TraceRecord[] = [];
-    bytesRead += feedChunk(parser, source, chunk, first, out);
-    first = false;
-    if (out.length) yield out;
-    opts.onProgress?.({ bytesRead, totalBytes: source.size ?? null, lines: parser.stats.lines, records: parser.stats.records });
+  let batch: TraceRecord[] = [];
+  for await (const _ of feedAll(parser, source, opts, () => (batch = []))) {
+    if (batch.length) yield batch;
   }
-  const out: TraceRecord[] = [];
-  parser.end(out);
-  if (out.length) yield out;
-  opts.onProgress?.({ bytesRead, totalBytes: source.size ?? null, lines: parser.stats.lines, records: parser.stats.records });
   return parser.stats;
 }
 
