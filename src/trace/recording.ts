@@ -24,9 +24,6 @@ export type RootInference = typeof ROOT_BY[number];
 
 const ACCESS = ['r', 'w', 'x'];
 
-/** Tracepoint payload of one event, as stored: up to three 64-bit values. */
-export interface Payload { a?: bigint; b?: bigint; c?: bigint }
-
 function grow<T extends Float64Array | Int32Array | Uint16Array | Uint8Array | BigUint64Array>(arr: T, n: number): T {
   if (n < arr.length) return arr;
   const next = new (arr.constructor as { new(len: number): T })(Math.max(n + 1, arr.length * 2));
@@ -55,7 +52,9 @@ export class TraceColumns {
   private stringIds = new Map<string, number>();
   length = 0;
 
-  set(seq: number, time: number, cpu: number, task: string, line: number, stack: StackCode, rootBy: number, asId: number, p: Payload): void {
+  /** a, b, c: the tracepoint payload, up to three 64-bit values (undefined: none). */
+  set(seq: number, time: number, cpu: number, task: string, line: number, stack: StackCode, rootBy: number, asId: number,
+    a: bigint | undefined, b: bigint | undefined, c: bigint | undefined): void {
     if (seq >= this.time.length) this.reserve(seq);
     this.time[seq] = time;
     this.cpu[seq] = cpu;
@@ -75,9 +74,9 @@ export class TraceColumns {
     this.stack[seq] = stack;
     this.rootBy[seq] = rootBy;
     this.asId[seq] = asId;
-    if (p.a !== undefined) this.a[seq] = p.a;
-    if (p.b !== undefined) this.b[seq] = p.b;
-    if (p.c !== undefined) this.c[seq] = p.c;
+    if (a !== undefined) this.a[seq] = a;
+    if (b !== undefined) this.b[seq] = b;
+    if (c !== undefined) this.c[seq] = c;
     if (seq >= this.length) this.length = seq + 1;
   }
 

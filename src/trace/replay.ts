@@ -29,11 +29,11 @@
 import type { LockMode, PgLevel, ProfileName, RootKind, Spte } from '../sim/types';
 import * as sim from '../sim';
 import type { TraceHeader, TraceRecord, SpteChanged, SplitHugePage, SpteRequested, SetSpte, PageFault, MmuPage } from './tracepoints';
-import type { FindingRule, RuleHit, Severity, VmType } from './rules';
+import type { FindingRule, RuleHit, Severity, TransitionInput, VmType } from './rules';
 import * as rules from './rules';
 import type { SharedGfnBit } from './tdx';
 import * as tdx from './tdx';
-import type { Payload, RootInference, StackCode } from './recording';
+import type { RootInference, StackCode } from './recording';
 import * as rec from './recording';
 import * as known from './known';
 
@@ -115,7 +115,26 @@ function tableGfn(plan: VmPlan, root: RootKind | undefined, gfn: number): number
 
 // STACKS codes (recording.ts).
 const STACK_CHANGED = 1, STACK_REMOVED_PT = 2, STACK_SPLIT_LINK = 3, STACK_FAULT_LEAF = 4, STACK_FAULT_LINK = 5, STACK_MAP = 6, STACK_SPLIT_TRACE = 7;
-const NO_PAYLOAD: Payload = {};
+
+/** What push() records for one trace event. One instance per replayer, refilled for each
+ *  record (fields()): a single object shape keeps push() monomorphic and allocation-free. */
+class PushFields {
+  anchor: string | null = null;
+  stack: StackCode = 0;
+  lock: LockMode = 'none';
+  root: RootKind | undefined = undefined;
+  gfn: number | undefined = undefined;
+  level: PgLevel | undefined = undefined;
+  old: Spte | undefined = undefined;
+  nu: Spte | undefined = undefined;
+  result: string | undefined = undefined;
+  rootBy = 0;
+  asId = 0;
+  /** Tracepoint payload (TraceColumns a/b/c). */
+  a: bigint | undefined = undefined;
+  b: bigint | undefined = undefined;
+  c: bigint | undefined = undefined;
+}
 
 const ERRNO: Record<number, string> = { 0: '0', [-12]: '-ENOMEM', [-16]: '-EBUSY', [-5]: '-EIO', [-95]: '-EOPNOTSUPP', [-22]: '-EINVAL', [-17]: '-EEXIST' };
 
@@ -176,6 +195,11 @@ export class TraceReplayer {
   private readonly stepOps = new Map<number, string>();
   /** Line of the first "CPU:N [LOST M EVENTS]": mismatches after it are expected. */
   private lostAtLine = 0;
+  private readonly pushFields = new PushFields();
+  /** Per-record scratch of spteChanged (reused: a traced change rarely breaks a rule). */
+  private readonly hits: RuleHit[] = [];
+  private readonly transition: TransitionInput = { root: 'direct', vmType: 'vmx', profile: 'mainline', asId: 0, gfn: 0, level: 1, old: 0n, new: 0n, inFault: null };
+  private readonly where: { root: RootKind; gfn: number; how: RootInference } = { root: 'direct', gfn: 0, how: 'vm' };
 
   constructor(private readonly o: ReplayOptions) {}
 
@@ -221,17 +245,22 @@ export class TraceReplayer {
     const as = this.space(vm, r.as_id, plan);
     const { root, gfn, how } = this.rootOf(as, plan, ctx, r);
     const level = r.level;
+    const hits = this.hits;
+    hits.length = 0;
     as.counts.rootInference[how]++;
     as.counts.perLevel[level] = (as.counts.perLevel[level] ?? 0) + 1;
     as.counts.perRoot[root] = (as.counts.perRoot[root] ?? 0) + 1;
 
     const inFault = this.o.traceHas.faults ? ctx.inFault : null;
-    const hits: RuleHit[] = checkTransition({ root, vmType: plan.vmType, profile: this.o.profile, asId: r.as_id, gfn, level, old: r.old_spte, new: r.new_spte, inFault });
+    const t = this.transition;
+    t.root = root; t.vmType = plan.vmType; t.profile = this.o.profile; t.asId = r.as_id; t.gfn = gfn; t.level = level;
+    t.old = r.old_spte; t.new = r.new_spte; t.inFault = inFault;
+    checkTransition(t, hits);
     const write = level <= plan.rootLevel;
     if (!write) {
       hits.push({ rule: 'level-above-root', severity: 'error', message: `level ${level} SPTE in a ${plan.rootLevel}-level replay (${plan.rootLevelReason}); not applied`, anchor: 'handle_changed_spte' });
     } else {
-      hits.push(...this.tableChecks(as, root, gfn, level, r.old_spte, r.new_spte, r.line));
+      this.tableChecks(as, root, gfn, level, r.old_spte, r.new_spte, r.line, hits);
     }
 
     const wasPresent = is_shadow_present_pte(r.old_spte), isPresent = is_shadow_present_pte(r.new_spte);
@@ -240,10 +269,9 @@ export class TraceReplayer {
     if (write) this.applyChange(as, root, gfn, level, r.old_spte, r.new_spte, split);
 
     const lock: LockMode = inFault ? 'read' : root === 'mirror' && wasPresent && !isPresent ? 'write' : 'none';
-    const seq = this.push(as, r, ctx, {
-      anchor: 'handle_changed_spte.trace', stack: this.stackFor(inFault === true, wasPresent, wasLeaf, isPresent, isLeaf, r.new_spte),
-      lock, root, gfn, level, old: r.old_spte, nu: r.new_spte, rootBy: ROOT_BY.indexOf(how), asId: r.as_id, payload: NO_PAYLOAD,
-    });
+    const f = this.fields('handle_changed_spte.trace', this.stackFor(inFault === true, wasPresent, wasLeaf, isPresent, isLeaf, r.new_spte), lock);
+    f.root = root; f.gfn = gfn; f.level = level; f.old = r.old_spte; f.nu = r.new_spte; f.rootBy = ROOT_BY.indexOf(how); f.asId = r.as_id;
+    const seq = this.push(as, r, ctx, f);
     if (split) ctx.pendingSplit = { as, root, gfn, level, old: r.old_spte, seq, line: r.line };
     this.report(as, seq, r.line, hits);
   }
@@ -254,10 +282,9 @@ export class TraceReplayer {
     ctx.inFault = true;
     ctx.faultPrivate = plan.vmType === 'tdx' ? bit === null : null;
     ctx.vcpu = r.vcpu;
-    this.push(as, r, ctx, {
-      anchor: null, stack: 0, lock: 'none',
-      root: ctx.faultPrivate ? 'mirror' : 'direct', gfn: Number(r.address >> 12n), payload: { a: r.address, b: r.error_code, c: r.rip ?? 0n },
-    });
+    const f = this.fields(null, 0, 'none');
+    f.root = ctx.faultPrivate ? 'mirror' : 'direct'; f.gfn = Number(r.address >> 12n); f.a = r.address; f.b = r.error_code; f.c = r.rip ?? 0n;
+    this.push(as, r, ctx, f);
   }
 
   private spteRequested(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SpteRequested): void {
@@ -266,10 +293,9 @@ export class TraceReplayer {
     if (!ctx.inFault) ctx.faultPrivate = null;
     ctx.inFault = true;
     const root: RootKind | undefined = plan.vmType !== 'tdx' ? 'direct' : ctx.faultPrivate === null ? undefined : ctx.faultPrivate ? 'mirror' : 'direct';
-    this.push(as, r, ctx, {
-      anchor: 'kvm_tdp_mmu_map', stack: 0, lock: 'read', root, gfn: tableGfn(plan, root, r.gfn), level: r.level,
-      payload: { a: r.pfn },
-    });
+    const f = this.fields('kvm_tdp_mmu_map', 0, 'read');
+    f.root = root; f.gfn = tableGfn(plan, root, r.gfn); f.level = r.level; f.a = r.pfn;
+    this.push(as, r, ctx, f);
   }
 
   private setSpte(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SetSpte): void {
@@ -293,11 +319,10 @@ export class TraceReplayer {
         });
       }
     }
-    const seq = this.push(as, r, ctx, {
-      anchor: 'tdp_mmu_map_handle_target_level', stack: STACK_MAP, lock: 'read',
-      root: roots.length === 1 ? roots[0] : undefined, gfn: tableGfn(plan, roots.length === 1 ? roots[0] : undefined, r.gfn), level: r.level, nu: r.spte,
-      payload: { a: r.sptep, b: accessCode(r.access) },
-    });
+    const f = this.fields('tdp_mmu_map_handle_target_level', STACK_MAP, 'read');
+    f.root = roots.length === 1 ? roots[0] : undefined; f.gfn = tableGfn(plan, f.root, r.gfn); f.level = r.level; f.nu = r.spte;
+    f.a = r.sptep; f.b = accessCode(r.access);
+    const seq = this.push(as, r, ctx, f);
     this.report(as, seq, r.line, hits);
     ctx.inFault = false;
   }
@@ -318,32 +343,31 @@ export class TraceReplayer {
       }
       ctx.pendingSplit = null;
     }
-    const seq = this.push(as, r, ctx, {
-      anchor: 'tdp_mmu_split_huge_page.trace', stack: STACK_SPLIT_TRACE, lock: ctx.inFault ? 'read' : 'none',
-      root: matches ? p.root : undefined, gfn: matches ? p.gfn : r.gfn, level: r.level, old: r.spte,
-      result: ERRNO[r.errno] ?? String(r.errno), payload: { a: BigInt.asUintN(64, BigInt(r.errno)) },
-    });
+    const f = this.fields('tdp_mmu_split_huge_page.trace', STACK_SPLIT_TRACE, ctx.inFault ? 'read' : 'none');
+    f.root = matches ? p.root : undefined; f.gfn = matches ? p.gfn : r.gfn; f.level = r.level; f.old = r.spte;
+    f.result = ERRNO[r.errno] ?? String(r.errno); f.a = BigInt.asUintN(64, BigInt(r.errno));
+    const seq = this.push(as, r, ctx, f);
     this.report(as, seq, r.line, hits);
   }
 
   private mmuPage(vm: string, plan: VmPlan, r: TraceHeader & MmuPage): void {
     const as = this.space(vm, 0, plan);
-    this.push(as, r, this.cpu(r), {
-      anchor: r.event === 'kvm_mmu_prepare_zap_page' ? 'handle_removed_pt' : null, stack: 0, lock: 'none', gfn: r.gfn, level: r.level,
-      payload: { a: BigInt(as.cols.stringId(r.role)), b: r.created === null ? 0n : r.created ? 2n : 1n },
-    });
+    const f = this.fields(r.event === 'kvm_mmu_prepare_zap_page' ? 'handle_removed_pt' : null, 0, 'none');
+    f.gfn = r.gfn; f.level = r.level; f.a = BigInt(as.cols.stringId(r.role)); f.b = r.created === null ? 0n : r.created ? 2n : 1n;
+    this.push(as, r, this.cpu(r), f);
   }
 
   // ---- reconstruction ----------------------------------------------------------------------
 
-  /** The root an SPTE change belongs to, and the GFN naming the entry in that root's table. */
+  /** The root an SPTE change belongs to, and the GFN naming the entry in that root's table
+   *  (in the replayer's `where`, valid until the next call). */
   private rootOf(as: AddressSpace, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SpteChanged): { root: RootKind; gfn: number; how: RootInference } {
-    if (plan.vmType !== 'tdx') return { root: 'direct', gfn: r.gfn, how: 'vm' };
+    if (plan.vmType !== 'tdx') return this.at('direct', r.gfn, 'vm');
     const bit = sharedBitOfGfn(r.gfn);
-    if (bit !== null && bit === plan.sharedBit) return { root: 'direct', gfn: r.gfn, how: 'shared-bit' };
+    if (bit !== null && bit === plan.sharedBit) return this.at('direct', r.gfn, 'shared-bit');
     const level = r.level;
     const g: Record<RootKind, number> = { mirror: r.gfn, direct: tableGfn(plan, 'direct', r.gfn) };
-    const pick = (root: RootKind, how: RootInference) => ({ root, gfn: g[root], how });
+    const pick = (root: RootKind, how: RootInference) => this.at(root, g[root], how);
     // Consistency: which table can have held old_spte?
     const could = (t: RootKind): boolean => !as.known(t, g[t], level) || as.value(t, g[t], level) === r.old_spte;
     const holds = (t: RootKind): boolean => as.known(t, g[t], level) && as.value(t, g[t], level) === r.old_spte;
@@ -365,9 +389,14 @@ export class TraceReplayer {
     return pick('mirror', 'assumed');
   }
 
-  /** Checks against the reconstructed tables, before the change is applied. */
-  private tableChecks(as: AddressSpace, root: RootKind, gfn: number, level: PgLevel, old: Spte, nu: Spte, line: number): RuleHit[] {
-    const hits: RuleHit[] = [];
+  private at(root: RootKind, gfn: number, how: RootInference): { root: RootKind; gfn: number; how: RootInference } {
+    const w = this.where;
+    w.root = root; w.gfn = gfn; w.how = how;
+    return w;
+  }
+
+  /** Checks against the reconstructed tables, before the change is applied; hits go to `hits`. */
+  private tableChecks(as: AddressSpace, root: RootKind, gfn: number, level: PgLevel, old: Spte, nu: Spte, line: number, hits: RuleHit[]): void {
     const t = TABLE_INDEX[root];
     const current = as.value(root, gfn, level);
     if (as.knownEntries[t].has(gfn, level) || as.knownTables[t].has(tableKey(gfn, level))) {
@@ -401,7 +430,6 @@ export class TraceReplayer {
         }
       }
     }
-    return hits;
   }
 
   private applyChange(as: AddressSpace, root: RootKind, gfn: number, level: PgLevel, old: Spte, nu: Spte, split: boolean): void {
@@ -483,10 +511,16 @@ export class TraceReplayer {
     return STACK_CHANGED;
   }
 
-  private push(as: AddressSpace, r: TraceRecord, ctx: CpuContext, e: {
-    anchor: string | null; stack: StackCode; lock: LockMode; root?: RootKind; gfn?: number; level?: PgLevel;
-    old?: Spte; nu?: Spte; result?: string; rootBy?: number; asId?: number; payload: Payload;
-  }): number {
+  /** The replayer's PushFields, cleared and set up for one event. */
+  private fields(anchor: string | null, stack: StackCode, lock: LockMode): PushFields {
+    const f = this.pushFields;
+    f.anchor = anchor; f.stack = stack; f.lock = lock;
+    f.root = undefined; f.gfn = undefined; f.level = undefined; f.old = undefined; f.nu = undefined; f.result = undefined;
+    f.rootBy = 0; f.asId = 0; f.a = undefined; f.b = undefined; f.c = undefined;
+    return f;
+  }
+
+  private push(as: AddressSpace, r: TraceRecord, ctx: CpuContext, e: PushFields): number {
     const b = as.builder;
     // Steps group consecutive records of one task on one CPU; the step index is the first line.
     const stepKey = r.cpu * 4194304 + r.pid;
@@ -505,7 +539,7 @@ export class TraceReplayer {
       parent: null, lock: e.lock, vcpu: ctx.inFault ? ctx.vcpu : null,
       root: e.root, gfn: e.gfn, level: e.level, old_spte: e.old, new_spte: e.nu, result: e.result,
     });
-    as.cols.set(seq, r.time, r.cpu, r.task, r.line, e.stack, e.rootBy ?? 0, e.asId ?? 0, e.payload);
+    as.cols.set(seq, r.time, r.cpu, r.task, r.line, e.stack, e.rootBy, e.asId, e.a, e.b, e.c);
     return seq;
   }
 

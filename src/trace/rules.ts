@@ -90,9 +90,8 @@ function describe(t: TransitionInput): string {
   return `${kind(t.old, t.level)} ${hex(t.old)} → ${kind(t.new, t.level)} ${hex(t.new)} at level ${t.level}`;
 }
 
-/** Every rule one traced change breaks (usually none). */
-export function checkTransition(t: TransitionInput): RuleHit[] {
-  const hits: RuleHit[] = [];
+/** Every rule one traced change breaks (usually none), appended to `hits`. */
+export function checkTransition(t: TransitionInput, hits: RuleHit[] = []): RuleHit[] {
   const { old, level } = t;
   const nu = t.new;
   const wasPresent = is_shadow_present_pte(old), isPresent = is_shadow_present_pte(nu);
@@ -118,12 +117,11 @@ export function checkTransition(t: TransitionInput): RuleHit[] {
   if (wasPresent && !wasLeaf && isPresent && !isLeaf && pfnChanged(old, nu)) {
     hits.push({ rule: 'nonleaf-pfn-change', severity: 'warning', message: `non-leaf SPTE re-pointed to another page table (${describe(t)}): handle_changed_spte WARNs, page tables are never migrated`, anchor: 'handle_changed_spte.handle_removed_pt' });
   }
-  if (t.root === 'mirror') hits.push(...mirrorRules(t, wasPresent, isPresent, wasLeaf, isLeaf));
+  if (t.root === 'mirror') mirrorRules(t, wasPresent, isPresent, wasLeaf, isLeaf, hits);
   return hits;
 }
 
-function mirrorRules(t: TransitionInput, wasPresent: boolean, isPresent: boolean, wasLeaf: boolean, isLeaf: boolean): RuleHit[] {
-  const hits: RuleHit[] = [];
+function mirrorRules(t: TransitionInput, wasPresent: boolean, isPresent: boolean, wasLeaf: boolean, isLeaf: boolean, hits: RuleHit[]): void {
   const rfc = t.profile === 'hugepage-rfc-v2';
   if (wasPresent && isPresent) {
     if (wasLeaf && !isLeaf) {
@@ -154,5 +152,4 @@ function mirrorRules(t: TransitionInput, wasPresent: boolean, isPresent: boolean
     // handle_removed_pt: KVM_BUG_ON(shared) for mirror page tables.
     hits.push({ rule: 'mirror-zap-under-read-lock', severity: 'error', message: `mirror SPTE zapped inside a page fault (${describe(t)}): atomic (read mmu_lock) zapping of mirror SPTEs is a KVM_BUG_ON`, anchor: isFrozen(t.new) ? 'handle_removed_pt.bug_mirror_shared' : '__tdp_mmu_set_spte_atomic.bug_mirror_zap' });
   }
-  return hits;
 }
