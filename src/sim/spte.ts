@@ -69,15 +69,28 @@ export function shadowMmioValue(vm: 'vmx' | 'tdx'): bigint {
 }
 
 // ---- predicates, under the kernel's names --------------------------------------------------
+// The hot predicates test low bits through a typed-array alias of the value: `spte & mask`
+// allocates a BigInt per test, and these run several times per SPTE change.
+const SCRATCH64 = new BigUint64Array(1);
+const SCRATCH32 = new Uint32Array(SCRATCH64.buffer);
+const LOW_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+/** Bits 31..0 of a 64-bit value (as an unsigned 32-bit number). */
+function low32(v: Spte): number {
+  SCRATCH64[0] = v;
+  return SCRATCH32[LOW_WORD];
+}
+const PRESENT_BIT = Number(SPTE_MMU_PRESENT_MASK);
+const PAGE_SIZE_BIT = Number(PT_PAGE_SIZE_MASK);
+
 export function is_shadow_present_pte(spte: Spte): boolean {
-  return (spte & SPTE_MMU_PRESENT_MASK) !== 0n;
+  return (low32(spte) & PRESENT_BIT) !== 0;
 }
 /** Exact equality, as in spte.h. */
 export function is_frozen_spte(spte: Spte): boolean {
   return spte === FROZEN_SPTE;
 }
 export function is_large_pte(spte: Spte): boolean {
-  return (spte & PT_PAGE_SIZE_MASK) !== 0n;
+  return (low32(spte) & PAGE_SIZE_BIT) !== 0;
 }
 /** A leaf at `level`: every 4K entry, or the large bit above 4K. */
 export function is_last_spte(spte: Spte, level: PgLevel): boolean {

@@ -191,6 +191,11 @@ export class TraceReplayer {
   private readonly spaces = new Map<string, AddressSpace>();
   private readonly plans = new Map<string, VmPlan>();
   private readonly cpus = new Map<number, CpuContext>();
+  /** The same contexts by CPU number (the per-record lookup; cpus keeps first-seen order). */
+  private readonly cpuList: Array<CpuContext | undefined> = [];
+  private lastSpace: AddressSpace | null = null;
+  private lastPlanVm: string | null = null;
+  private lastPlan: VmPlan | undefined = undefined;
   /** Step names ("<task>-<pid> [<cpu>]") by CPU and pid. */
   private readonly stepOps = new Map<number, string>();
   /** Line of the first "CPU:N [LOST M EVENTS]": mismatches after it are expected. */
@@ -209,11 +214,13 @@ export class TraceReplayer {
 
   feed(r: TraceRecord): void {
     const vm = this.o.vmIdentity === 'tgid' ? (r.tgid === null ? 'tgid:?' : `tgid:${r.tgid}`) : 'vm';
-    let plan = this.plans.get(vm);
+    let plan = vm === this.lastPlanVm ? this.lastPlan : this.plans.get(vm);
     if (!plan) {
       plan = this.o.planFor(vm, r);
       this.plans.set(vm, plan);
     }
+    this.lastPlanVm = vm;
+    this.lastPlan = plan;
     const ctx = this.cpu(r);
     if (ctx.pendingSplit && r.event !== 'kvm_mmu_split_huge_page') this.splitNotTraced(ctx);
     switch (r.event) {
@@ -477,6 +484,9 @@ export class TraceReplayer {
   // ---- recording -------------------------------------------------------------------------------
 
   private space(vm: string, asId: number, plan: VmPlan): AddressSpace {
+    // Consecutive records are nearly always of the last address space: no key, no lookup.
+    const last = this.lastSpace;
+    if (last !== null && last.vm === vm && last.asId === asId) return last;
     const key = asId === 0 ? vm : `${vm}/as${asId}`;
     let as = this.spaces.get(key);
     if (!as) {
@@ -484,14 +494,16 @@ export class TraceReplayer {
       as = new AddressSpace(key, vm, asId, plan, this.o.profile, key === 'vm' ? base : `${base} [${key}]`);
       this.spaces.set(key, as);
     }
+    this.lastSpace = as;
     return as;
   }
 
   private cpu(r: TraceRecord): CpuContext {
-    let c = this.cpus.get(r.cpu);
+    let c = this.cpuList[r.cpu];
     if (!c) {
       c = { pid: r.pid, inFault: false, faultPrivate: null, vcpu: null, pendingSplit: null };
       this.cpus.set(r.cpu, c);
+      this.cpuList[r.cpu] = c;
     }
     if (c.pid !== r.pid) {
       // Another task on this CPU: the previous task's fault (if any) is over.
