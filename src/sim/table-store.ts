@@ -9,7 +9,7 @@ import * as spte from './spte';
 
 // Module-local copies: imported bindings are getter calls in CommonJS output (hot path).
 const { SPTE_ENT_PER_PAGE, gfnRoundForLevel, pagesPerHpage, spteIndex, tableSpanPages } = levels;
-const { SHADOW_NONPRESENT_VALUE, SPTE_MMU_PRESENT_MASK, PT_PAGE_SIZE_MASK, septEntryIsLeaf } = spte;
+const { SHADOW_NONPRESENT_VALUE, is_large_pte, is_shadow_present_pte, septEntryIsLeaf } = spte;
 
 export type TableKind = RootKind | 'sept';
 export const TABLE_KINDS: readonly TableKind[] = ['direct', 'mirror', 'sept'];
@@ -22,14 +22,14 @@ export function emptyValue(t: TableKind): Spte {
 
 /** Present for the walk: MMU-present SPTE, or any S-EPT state but FREE. */
 export function entryPresent(t: TableKind, v: Spte): boolean {
-  return t === 'sept' ? v !== 0n : (v & SPTE_MMU_PRESENT_MASK) !== 0n;
+  return t === 'sept' ? v !== 0n : is_shadow_present_pte(v);
 }
 
 /** A leaf mapping: present and last-level (SPTE), or a leaf S-EPT state. */
 export function entryIsLeaf(t: TableKind, v: Spte, level: PgLevel): boolean {
   if (t === 'sept') return septEntryIsLeaf(v);
-  // is_shadow_present_pte() && is_last_spte(), inlined
-  return (v & SPTE_MMU_PRESENT_MASK) !== 0n && (level === 1 || (v & PT_PAGE_SIZE_MASK) !== 0n);
+  // is_shadow_present_pte() && is_last_spte()
+  return is_shadow_present_pte(v) && (level === 1 || is_large_pte(v));
 }
 
 interface Node {
