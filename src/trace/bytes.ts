@@ -79,14 +79,19 @@ const level = (v: number): v is PgLevel => v >= 1 && v <= 5;
 const TASK_SLOTS = 1024;
 const taskPid = new Int32Array(TASK_SLOTS).fill(-1);
 const taskName: string[] = new Array<string>(TASK_SLOTS).fill('');
+/** The bytes each cached name was made from: comparing bytes beats charCodeAt on the string. */
+const taskBytes: Uint8Array[] = new Array<Uint8Array>(TASK_SLOTS).fill(new Uint8Array(0));
+
+/** b[s, e) equals `known`. */
+function sameBytes(b: Uint8Array, s: number, e: number, known: Uint8Array): boolean {
+  if (known.length !== e - s) return false;
+  for (let i = 0; i < known.length; i++) if (known[i] !== b[s + i]) return false;
+  return true;
+}
+
 function task(b: Uint8Array, s: number, e: number, pid: number): string | null {
   const slot = pid & (TASK_SLOTS - 1);
-  const known = taskPid[slot] === pid ? taskName[slot] : undefined;
-  if (known !== undefined && known.length === e - s) {
-    let same = true;
-    for (let i = 0; i < known.length; i++) if (known.charCodeAt(i) !== b[s + i]) { same = false; break; }
-    if (same) return known;
-  }
+  if (taskPid[slot] === pid && sameBytes(b, s, e, taskBytes[slot])) return taskName[slot];
   let t = '';
   for (let i = s; i < e; i++) {
     if (b[i] >= 0x80) return null; // UTF-8 task name: the string path decodes it
@@ -94,23 +99,19 @@ function task(b: Uint8Array, s: number, e: number, pid: number): string | null {
   }
   taskPid[slot] = pid;
   taskName[slot] = t;
+  taskBytes[slot] = b.slice(s, e);
   return t;
 }
 
-const recentFlags: string[] = [];
+/** The last few flags columns seen, most recent first, with the bytes each was made from. */
+const recentFlags: Array<{ text: string; bytes: Uint8Array }> = [];
 function flags(b: Uint8Array, s: number, e: number): string {
-  const n = e - s;
-  for (const f of recentFlags) {
-    if (f.length !== n) continue;
-    let same = true;
-    for (let i = 0; i < n; i++) if (f.charCodeAt(i) !== b[s + i]) { same = false; break; }
-    if (same) return f;
-  }
-  let f = '';
-  for (let i = s; i < e; i++) f += String.fromCharCode(b[i]);
-  recentFlags.unshift(f);
+  for (const f of recentFlags) if (sameBytes(b, s, e, f.bytes)) return f.text;
+  let text = '';
+  for (let i = s; i < e; i++) text += String.fromCharCode(b[i]);
+  recentFlags.unshift({ text, bytes: b.slice(s, e) });
   if (recentFlags.length > 8) recentFlags.pop();
-  return f;
+  return text;
 }
 
 // ---- the events --------------------------------------------------------------------------------
@@ -136,8 +137,10 @@ export function parseRecordBytes(b: Uint8Array, s: number, e: number, line: numb
   let br = s;
   let close = -1;
   for (;;) {
-    br = b.indexOf(LBRACK, br + 1);
-    if (br < 0 || br >= e) return null;
+    // A plain loop: the '[' is a few dozen bytes in, closer than Buffer#indexOf's call cost.
+    br++;
+    while (br < e && b[br] !== LBRACK) br++;
+    if (br >= e) return null;
     if (b[br - 1] !== SP) continue;
     let i = br + 1;
     while (i < e && isDigit(b[i])) i++;
