@@ -56,13 +56,21 @@ export class TableStore {
   readonly leafCounts = new Float64Array(6);
   rootPresent = false;
   private buckets: Bucket[];
+  /** The node used last and its key (consecutive accesses mostly stay in one page table);
+   *  set() keeps it current when it creates or copies that node. */
+  private lastKey = -1;
+  private lastNode: Node | undefined = undefined;
 
   constructor(readonly kind: TableKind, readonly rootLevel: PgLevel, buckets?: Bucket[]) {
     this.buckets = buckets ?? Array.from({ length: BUCKETS }, () => ({ owner: this.owner, nodes: new Map<number, Node>() }));
   }
 
   private node(key: number): Node | undefined {
-    return this.buckets[bucketOf(key)].nodes.get(key);
+    if (key === this.lastKey) return this.lastNode;
+    const n = this.buckets[bucketOf(key)].nodes.get(key);
+    this.lastKey = key;
+    this.lastNode = n;
+    return n;
   }
 
   get(level: PgLevel, gfn: number): Spte {
@@ -72,6 +80,8 @@ export class TableStore {
 
   set(level: PgLevel, gfn: number, v: Spte): void {
     const key = nodeKey(level, gfn);
+    const last = key === this.lastKey ? this.lastNode : undefined;
+    if (last !== undefined && last.owner === this.owner) return this.store(last, level, gfn, v);
     const bi = bucketOf(key);
     let b = this.buckets[bi];
     if (b.owner !== this.owner) {
@@ -87,6 +97,13 @@ export class TableStore {
       n = { owner: this.owner, e: n.e.slice() };
       b.nodes.set(key, n);
     }
+    this.lastKey = key;
+    this.lastNode = n;
+    this.store(n, level, gfn, v);
+  }
+
+  /** Write one entry of a node this store owns, keeping the leaf counts. */
+  private store(n: Node, level: PgLevel, gfn: number, v: Spte): void {
     const i = spteIndex(gfn, level);
     const old = n.e[i];
     if (entryIsLeaf(this.kind, old, level)) this.leafCounts[level]--;
