@@ -137,7 +137,8 @@ export class TraceLineParser {
       // Only the line cut by the chunk boundary is joined: the chunk itself stays the stream's
       // Buffer, whose indexOf (memchr) is several times faster than a plain Uint8Array's.
       const head = nl < 0 ? buf : buf.subarray(0, nl);
-      const line = new Uint8Array(this.carryBytes.length + head.length);
+      // A Buffer like the chunks, so the byte parser only ever sees one array type.
+      const line = Buffer.allocUnsafe(this.carryBytes.length + head.length);
       line.set(this.carryBytes);
       line.set(head, this.carryBytes.length);
       this.carryBytes = null;
@@ -152,7 +153,7 @@ export class TraceLineParser {
       nl = buf.indexOf(10, start);
     }
     // A copy: the partial line must not keep the whole chunk alive.
-    if (start < buf.length) this.carryBytes = new Uint8Array(buf.subarray(start));
+    if (start < buf.length) this.carryBytes = Buffer.from(buf.subarray(start));
   }
 
   end(out: RecordSink): void {
