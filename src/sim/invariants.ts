@@ -98,17 +98,19 @@ export class Invariants implements WriteObserver, PropagationWindows {
     const s = this.kvm.readSept(gfn, level);
     const mLeaf = is_shadow_present_pte(m) && is_last_spte(m, level);
     const sLeaf = septEntryIsLeaf(s);
-    const where = `gfn 0x${gfn.toString(16)} ${levelName(level)}`;
+    if (!mLeaf && !sLeaf) return;
+    // Built only for a report: this runs after nearly every event.
+    const where = (): string => `gfn 0x${gfn.toString(16)} ${levelName(level)}`;
     if (mLeaf && !sLeaf) {
-      this.report(t, 'mirror_sept_mismatch', gfn, level, `mirror leaf at ${where} (pfn 0x${spte_to_pfn(m).toString(16)}) has no S-EPT mapping (S-EPT ${septState(s)})`);
+      this.report(t, 'mirror_sept_mismatch', gfn, level, `mirror leaf at ${where()} (pfn 0x${spte_to_pfn(m).toString(16)}) has no S-EPT mapping (S-EPT ${septState(s)})`);
     } else if (!mLeaf && sLeaf) {
       const what = m === FROZEN_SPTE ? 'FROZEN' : is_shadow_present_pte(m) ? 'a page table' : 'not present';
-      this.report(t, 'mirror_sept_mismatch', gfn, level, `S-EPT ${septState(s)} leaf at ${where} but the mirror SPTE is ${what}`);
+      this.report(t, 'mirror_sept_mismatch', gfn, level, `S-EPT ${septState(s)} leaf at ${where()} but the mirror SPTE is ${what}`);
     } else if (mLeaf && sLeaf) {
       if (spte_to_pfn(m) !== spte_to_pfn(s)) {
-        this.report(t, 'mirror_sept_mismatch', gfn, level, `pfn differs at ${where}: mirror 0x${spte_to_pfn(m).toString(16)}, S-EPT 0x${spte_to_pfn(s).toString(16)}`);
+        this.report(t, 'mirror_sept_mismatch', gfn, level, `pfn differs at ${where()}: mirror 0x${spte_to_pfn(m).toString(16)}, S-EPT 0x${spte_to_pfn(s).toString(16)}`);
       } else if (septState(s) === 'BLOCKED' || septState(s) === 'PENDING_BLOCKED') {
-        this.report(t, 'mirror_sept_mismatch', gfn, level, `S-EPT leaf at ${where} is ${septState(s)} while the mirror SPTE is present`);
+        this.report(t, 'mirror_sept_mismatch', gfn, level, `S-EPT leaf at ${where()} is ${septState(s)} while the mirror SPTE is present`);
       }
     }
   }
