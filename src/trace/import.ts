@@ -30,6 +30,9 @@ export interface ImportOptions extends ParseOptions {
   vmIdentity?: 'single' | 'tgid';
   /** Records read before deciding the per-VM plans. Default 65536. */
   lookahead?: number;
+  /** Stop replaying before the first record met with this many events recorded (over all VMs),
+   *  and stop reading at the end of that chunk (tdpMmuSim.maxEvents). Default: no limit. */
+  maxEvents?: number;
 }
 
 export interface TraceImport {
@@ -40,6 +43,8 @@ export interface TraceImport {
   vms: VmReplay[];
   /** Every finding of every VM, by line. */
   findings: TraceFinding[];
+  /** Set when maxEvents stopped the replay: records from `line` on were not replayed. */
+  truncated: { maxEvents: number; line: number } | null;
 }
 
 export const DEFAULT_LOOKAHEAD = 65536;
@@ -101,6 +106,11 @@ export async function importTrace(source: TraceSource, opts: ImportOptions = {})
   const profile = opts.profile ?? 'mainline';
   const identity = opts.vmIdentity ?? 'single';
   const lookahead = opts.lookahead ?? DEFAULT_LOOKAHEAD;
+  const maxEvents = opts.maxEvents ?? Infinity;
+  if (opts.maxEvents !== undefined && !(Number.isSafeInteger(maxEvents) && maxEvents >= 1)) {
+    throw new RangeError(`maxEvents must be a positive integer (got ${opts.maxEvents})`);
+  }
+  let truncated: TraceImport['truncated'] = null;
   const traceHas = { faults: false, splits: false };
   let replayer: TraceReplayer | null = null;
   let pending: TraceRecord[] = [];
@@ -121,6 +131,11 @@ export async function importTrace(source: TraceSource, opts: ImportOptions = {})
     return rp;
   };
   const feed = (rp: TraceReplayer, r: TraceRecord): void => {
+    if (truncated) return;
+    if (maxEvents !== Infinity && rp.events >= maxEvents) {
+      truncated = { maxEvents, line: r.line };
+      return;
+    }
     const event = r.event;
     if (event === 'kvm_page_fault' || event === 'kvm_mmu_spte_requested') traceHas.faults = true;
     else if (event === 'kvm_mmu_split_huge_page') traceHas.splits = true;
@@ -141,6 +156,7 @@ export async function importTrace(source: TraceSource, opts: ImportOptions = {})
   };
   const stats = await parseTrace(source, sink, {
     ...opts,
+    stopWhen: () => truncated !== null,
     onLostEvents: (l) => {
       if (replayer) replayer.noteLostEvents(l.line); else lostBeforeStart.push(l.line);
       opts.onLostEvents?.(l);
@@ -152,7 +168,7 @@ export async function importTrace(source: TraceSource, opts: ImportOptions = {})
   }
   const vms = replayer.finish();
   const findings = vms.flatMap((v) => v.findings).sort((a, b) => a.line - b.line || (a.vm < b.vm ? -1 : a.vm > b.vm ? 1 : 0) || a.findingSeq - b.findingSeq);
-  return { file: source.name, profile, parse: stats, vms, findings };
+  return { file: source.name, profile, parse: stats, vms, findings, truncated };
 }
 
 export function importTraceFile(path: string, opts: ImportOptions = {}): Promise<TraceImport> {

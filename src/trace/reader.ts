@@ -83,6 +83,9 @@ export interface ParseOptions {
   maxWarnings?: number;
   /** Called for each "CPU:N [LOST M EVENTS]" line, when it is read. */
   onLostEvents?: (lost: { cpu: number; count: number; line: number }) => void;
+  /** Asked after each chunk: true stops reading there (the rest of the input is not read, and
+   *  the line the chunk's end cut is dropped, not reported as malformed). */
+  stopWhen?: () => boolean;
 }
 
 /** Where parsed records go: an array, or a consumer that takes each record as it is read
@@ -160,6 +163,13 @@ export class TraceLineParser {
     if (this.carryBytes) this.lineBytes(this.carryBytes, 0, this.carryBytes.length, out);
     this.carryBytes = null;
     if (this.carry !== '') this.line(this.carry, out);
+    this.carry = '';
+    this.close();
+  }
+
+  /** The input ends here without its partial last line (end() without the flush). */
+  close(): void {
+    this.carryBytes = null;
     this.carry = '';
     for (const k of this.eventOrder) this.stats.perEvent[TRACEPOINT_NAMES[k]] = this.eventCounts[k];
   }
@@ -265,6 +275,10 @@ async function* feedAll(parser: TraceLineParser, source: TraceSource, opts: Pars
     first = false;
     yield;
     progress();
+    if (opts.stopWhen?.()) {
+      parser.close();
+      return;
+    }
   }
   parser.end(sinkFor());
   yield;

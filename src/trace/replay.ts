@@ -208,6 +208,13 @@ export class TraceReplayer {
 
   constructor(private readonly o: ReplayOptions) {}
 
+  /** Events recorded so far, over every address space. */
+  get events(): number {
+    let n = 0;
+    for (const as of this.spaces.values()) n += as.builder.length;
+    return n;
+  }
+
   noteLostEvents(line: number): void {
     if (this.lostAtLine === 0) this.lostAtLine = line;
   }

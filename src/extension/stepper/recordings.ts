@@ -57,6 +57,7 @@ async function loadTrace(source: RecordingSource, ctx: LoadContext): Promise<Loa
     const t = await importTraceFile(source.path, {
       signal: abort.signal,
       profile: profileFor(source, ctx.settings),
+      maxEvents: ctx.settings.maxEvents,
       onProgress: (p) => {
         const fraction = p.totalBytes ? p.bytesRead / p.totalBytes : undefined;
         ctx.progress(`${p.records.toLocaleString()} records`, fraction === undefined ? undefined : fraction - reported);
@@ -67,6 +68,7 @@ async function loadTrace(source: RecordingSource, ctx: LoadContext): Promise<Loa
     if (vms.length === 0 || vms[0].recording.length === 0) {
       throw new RecordingLoadError(`${source.path}: no KVM MMU tracepoint records (kvmmmu:*, kvm:kvm_page_fault) in ${t.parse.lines} lines`);
     }
+    if (t.truncated) ctx.log(`${source.path}:${t.truncated.line}: the replay stopped here after ${t.truncated.maxEvents} events (tdpMmuSim.maxEvents)`);
     for (const v of vms.slice(1)) ctx.log(`${source.path}: also has ${v.key} (${v.recording.length} events), not shown`);
     for (const f of t.findings) ctx.log(`${source.path}:${f.line}: ${f.message}`);
     return { recording: vms[0].recording, vm: vms[0].plan.vmType };

@@ -107,6 +107,19 @@ describe('trace reader (streaming)', () => {
     assert.equal(chunks, 3);
   });
 
+  it('stops reading after the chunk where stopWhen turns true, dropping the line that chunk cut', async () => {
+    const whole = await readAll(textSource('t', SAMPLE));
+    let chunks = 0;
+    // 220 bytes: the header, the requested record and the start of the changed one.
+    const part = await readAll(byteSource(SAMPLE, [220]), { stopWhen: () => ++chunks === 1 });
+    assert.equal(chunks, 1);
+    assert.deepEqual(part.records.map((r) => r.line), [3]);
+    assert.equal(part.stats.records, 1);
+    assert.deepEqual(part.stats.perEvent, { kvm_mmu_spte_requested: 1 });
+    assert.equal(part.stats.malformed.count, 0);
+    assert.ok(part.stats.lines < whole.stats.lines);
+  });
+
   it('reads files from disk and rejects a binary trace.dat with the command to convert it', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tdp-trace-'));
     try {

@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { make_small_spte, VMX_EPT_WRITABLE_MASK } from '../../../src/sim';
 import type { SimEvent } from '../../../src/sim/types';
 import { formatTraceLine } from '../../../src/trace/format';
+import { importTrace } from '../../../src/trace/import';
+import { textSource } from '../../../src/trace/reader';
 import { FROZEN, NP, TraceText, leaf, replay, table } from './helpers';
 import { record } from './arbitraries';
 
@@ -201,5 +203,37 @@ describe('trace replay: reconstruction', () => {
       assert.equal(t.parse.records, recs.length);
       for (const v of t.vms) for (let i = 0; i < v.recording.length; i++) v.recording.event(i);
     }), { numRuns: 100 });
+  });
+});
+
+describe('trace replay: maxEvents (tdpMmuSim.maxEvents)', () => {
+  const faults = (n: number): TraceText => {
+    const t = new TraceText();
+    // One fault per 512 GiB: each links its own tables, so no record has a finding.
+    for (let i = 0; i < n; i++) t.freshFault4K(i * 512 ** 3, 0x1000 + i, 0x10000 + 3 * i);
+    return t;
+  };
+
+  it('stops before the first record met with maxEvents events recorded, and says where', async () => {
+    const whole = await replay(faults(40));
+    assert.equal(whole.truncated, null);
+    assert.equal(whole.findings.length, 0);
+    const cut = await replay(faults(40), { maxEvents: 50, lookahead: 8 });
+    const rec = cut.vms[0].recording;
+    assert.equal(rec.length, 50);
+    assert.deepEqual(cut.truncated, { maxEvents: 50, line: rec.lineOf(49) + 1 });
+    // What was replayed is the start of the whole replay, event for event.
+    for (let i = 0; i < rec.length; i++) assert.deepEqual(rec.event(i), whole.vms[0].recording.event(i));
+  });
+
+  it('stops reading at the end of the chunk where the limit was reached', async () => {
+    const text = faults(400).text();
+    const t = await importTrace(textSource('big.trace', text, 4096), { maxEvents: 10, lookahead: 1 });
+    assert.ok(t.truncated);
+    assert.ok(t.parse.lines < text.split('\n').length / 10, `${t.parse.lines} lines read`);
+  });
+
+  it('rejects a maxEvents that is not a positive integer', async () => {
+    for (const bad of [0, -1, 1.5, NaN]) await assert.rejects(replay(faults(1), { maxEvents: bad }), /maxEvents must be a positive integer/);
   });
 });
