@@ -22,17 +22,17 @@ export interface DepsOptions {
 
 export function defaultSessionDeps(o: DepsOptions): SessionDeps {
   return {
-    load: (file, profile) => loadRecording(file, profile, o.cwd),
+    load: (file, profile, maxEvents) => loadRecording(file, profile, o.cwd, maxEvents),
     locator: (tree, profile) => treeLocator(tree, profile, o.wasmDir),
     treeOfFile,
     defaultTree: o.env.TDP_KERNEL_TREE || undefined,
   };
 }
 
-/** Simulate a scenario file, or replay an ftrace / trace-cmd text file. Errors name the file (and
- *  line and column for scenarios). */
-export async function loadRecording(file: string, profile: ProfileName | undefined, cwd?: string): Promise<LoadedRecording> {
-  if (!SCENARIO_FILE.test(file)) return loadTrace(file, profile);
+/** Simulate a scenario file, or replay an ftrace / trace-cmd text file, stopping after about
+ *  maxEvents events. Errors name the file (and line and column for scenarios). */
+export async function loadRecording(file: string, profile: ProfileName | undefined, cwd?: string, maxEvents?: number): Promise<LoadedRecording> {
+  if (!SCENARIO_FILE.test(file)) return loadTrace(file, profile, maxEvents);
   let scenario;
   try {
     scenario = loadScenarioFile(file, { profile, cwd });
@@ -41,7 +41,10 @@ export async function loadRecording(file: string, profile: ProfileName | undefin
     throw e;
   }
   try {
-    return { recording: simulate(scenario, {}), vm: scenario.vm.type };
+    const recording = simulate(scenario, { maxEvents });
+    const notes = maxEvents !== undefined && recording.length >= maxEvents
+      ? [`${file}: the simulation stopped after ${maxEvents} events (maxEvents): the recording ends there`] : [];
+    return { recording, vm: scenario.vm.type, notes };
   } catch (e) {
     if (e instanceof SimInputError) throw new Error(`${file}: ${e.message}`);
     throw e;
@@ -50,10 +53,10 @@ export async function loadRecording(file: string, profile: ProfileName | undefin
 
 /** Replay a trace (profile default mainline). The first replayed VM address space is debugged;
  *  the others, warnings and findings are reported as notes. */
-async function loadTrace(file: string, profile: ProfileName | undefined): Promise<LoadedRecording> {
+async function loadTrace(file: string, profile: ProfileName | undefined, maxEvents: number | undefined): Promise<LoadedRecording> {
   let t;
   try {
-    t = await importTrace(fileSource(file), { profile });
+    t = await importTrace(fileSource(file), { profile, maxEvents });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (e instanceof NotATraceError) throw new Error(err.message);
@@ -71,6 +74,7 @@ async function loadTrace(file: string, profile: ProfileName | undefined): Promis
     ...others.map((o) => `${file}: also has ${o.key} (${o.recording.length} events), not debugged in this session`),
     ...t.parse.malformed.first.map((w) => `${file}: skipped: ${formatWarning(w)}`),
   ];
+  if (t.truncated) notes.push(`${file}:${t.truncated.line}: the replay stopped here after ${t.truncated.maxEvents} events (maxEvents)`);
   const findings = t.findings.filter((f) => f.vm === vm.key);
   notes.push(...findings.slice(0, MAX_NOTED_FINDINGS).map((f) => `${file}:${f.line}: ${f.severity}: ${f.message}`));
   if (findings.length > MAX_NOTED_FINDINGS) notes.push(`${file}: ... and ${findings.length - MAX_NOTED_FINDINGS} more findings (each stops on the "invariant violation" exception filter)`);

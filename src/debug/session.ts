@@ -27,6 +27,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   profile?: ProfileName;
   kernelTree?: string;
   stopOnEntry?: boolean;
+  /** Stop the simulation (or the trace replay) after this many events (tdpMmuSim.maxEvents). */
+  maxEvents?: number;
   /** Base for a relative `scenario` / `kernelTree` (defaults to the adapter's cwd). */
   cwd?: string;
 }
@@ -42,8 +44,9 @@ export interface LoadedRecording {
 
 /** What the adapter needs from the rest of the product; src/debug/launch.ts wires the real ones. */
 export interface SessionDeps {
-  /** Simulate the scenario or import the trace. Throws an Error whose message names file and line. */
-  load(scenario: string, profile: ProfileName | undefined): Promise<LoadedRecording>;
+  /** Simulate the scenario or import the trace (at most about maxEvents events). Throws an Error
+   *  whose message names file and line. */
+  load(scenario: string, profile: ProfileName | undefined, maxEvents?: number): Promise<LoadedRecording>;
   /** The anchor locator for a kernel tree. Throws when the tree is unusable. */
   locator(tree: string, profile: ProfileName): Promise<AnchorLocator>;
   /** The kernel tree a C file belongs to (from its arch/x86/kvm/ path), if it looks like one. */
@@ -217,9 +220,12 @@ export class TdpDebugSession extends LoggingDebugSession {
     if (args.profile !== undefined && !PROFILE_NAMES.includes(args.profile)) {
       throw new Error(`launch: profile '${String(args.profile)}' is not one of ${PROFILE_NAMES.join(', ')}`);
     }
+    if (args.maxEvents !== undefined && !(Number.isSafeInteger(args.maxEvents) && args.maxEvents >= 1)) {
+      throw new Error(`launch: 'maxEvents' must be a positive integer (got ${JSON.stringify(args.maxEvents)})`);
+    }
     const base = args.cwd ?? process.cwd();
     const scenario = path.resolve(base, args.scenario);
-    const loaded = await this.deps.load(scenario, args.profile);
+    const loaded = await this.deps.load(scenario, args.profile, args.maxEvents);
     if (loaded.recording.length === 0) throw new Error(`${scenario}: the simulation produced no events`);
     this.launchArgs = args;
     this.rec = loaded.recording;

@@ -57,7 +57,8 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
     return config;
   }
 
-  /** After ${...} substitution: check the scenario exists and fill the kernel tree from settings. */
+  /** After ${...} substitution: check the scenario exists and fill the kernel tree and the event
+   *  limit from settings. */
   async resolveDebugConfigurationWithSubstitutedVariables(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
     const base = folder?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     if (typeof config.scenario !== 'string' || config.scenario.trim() === '') {
@@ -69,7 +70,7 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
       void vscode.window.showErrorMessage(`TDP MMU Simulator: scenario ${scenario} does not exist${SCENARIO.test(scenario) ? '' : ' (expected a *.tdpsim.yaml scenario or an ftrace text file)'}.`);
       return undefined;
     }
-    const resolved: vscode.DebugConfiguration = { ...config, scenario, cwd: config.cwd ?? base };
+    const resolved: vscode.DebugConfiguration = { ...config, scenario, cwd: config.cwd ?? base, maxEvents: config.maxEvents ?? this.services.settings.current.maxEvents };
     if (!resolved.kernelTree) {
       const tree = await this.services.settings.kernelTree();
       if (tree.root) resolved.kernelTree = tree.root;

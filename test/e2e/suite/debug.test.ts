@@ -97,6 +97,22 @@ describe('debugging a scenario (tdp-mmu-sim debugger)', function () {
     assert.strictEqual((await moved).seq, 3);
     await vscode.debug.stopDebugging(session);
   });
+
+  it('a launch without maxEvents stops the simulation at the tdpMmuSim.maxEvents setting', async () => {
+    const config = vscode.workspace.getConfiguration('tdpMmuSim');
+    await config.update('maxEvents', 40, vscode.ConfigurationTarget.Global);
+    try {
+      const scenario = path.join(vscode.extensions.getExtension(ID)!.extensionPath, 'scenarios/split-private-2m-rfc.tdpsim.yaml');
+      const stopped = nextPosition(api, (p) => p.reason === 'entry');
+      assert.ok(await vscode.debug.startDebugging(undefined, { type: 'tdp-mmu-sim', request: 'launch', name: 'e2e: limited', scenario, stopOnEntry: true }));
+      const pos = await stopped;
+      assert.strictEqual(pos.session.configuration.maxEvents, 40);
+      assert.strictEqual(pos.recording?.length, 40);
+      await vscode.debug.stopDebugging(pos.session);
+    } finally {
+      await config.update('maxEvents', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
 });
 
 async function until<T>(get: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {

@@ -430,6 +430,33 @@ describe('debug adapter over DAP', function () {
     assert.equal(await seqNow(a), want.seq);
   });
 
+  it('maxEvents ends the recording there and says so, for a scenario and for a trace', async () => {
+    const output: string[] = [];
+    a.dc.on('output', (e: DebugProtocol.OutputEvent) => output.push(e.body.output));
+    const fault = path.join(REPO, 'scenarios/private-4k-fault.tdpsim.yaml');
+    await launchWith(a.dc, { scenario: fault, maxEvents: 12, stopOnEntry: true });
+    assert.ok(output.some((o) => o.includes(`${fault}: the simulation stopped after 12 events (maxEvents)`)), output.join(''));
+    assert.ok(output.some((o) => /: 12 events, profile mainline/.test(o)), output.join(''));
+    await a.dc.disconnectRequest({});
+
+    const b = await startAdapter(defaultSessionDeps({ env: {} }));
+    try {
+      const lines: string[] = [];
+      b.dc.on('output', (e: DebugProtocol.OutputEvent) => lines.push(e.body.output));
+      const trace = path.join(REPO, 'test/fixtures/trace/vmx-dirty-log.ftrace.txt');
+      await launchWith(b.dc, { scenario: trace, maxEvents: 5, stopOnEntry: true });
+      assert.ok(lines.some((o) => o.startsWith(`${trace}:`) && o.includes(': the replay stopped here after 5 events (maxEvents)')), lines.join(''));
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('a maxEvents that is not a positive integer fails the launch', async () => {
+    await a.dc.initializeRequest();
+    const fault = path.join(REPO, 'scenarios/private-4k-fault.tdpsim.yaml');
+    await assert.rejects(a.dc.launchRequest({ scenario: fault, maxEvents: 0 } as DebugProtocol.LaunchRequestArguments), /'maxEvents' must be a positive integer \(got 0\)/);
+  });
+
   it('a scenario with errors fails the launch with file:line:column', async () => {
     await a.dc.initializeRequest();
     const bad = path.join(REPO, 'test/fixtures/scenarios/bad-levels.tdpsim.yaml');
