@@ -82,6 +82,11 @@ function calibrate(): number {
   return performance.now() - t0;
 }
 
+const IMPORT = 'import 1M lines (parse + replay + checks)';
+const BUDGET_MS = 1500;
+/** Fresh processes the import is measured in; the budget applies to the median. */
+const RUNS = 3;
+
 /** The measurements, in a process of their own (see below). */
 async function measure(file: string, report: BenchReport): Promise<void> {
   const mb = fs.statSync(file).size / 1e6;
@@ -94,7 +99,7 @@ async function measure(file: string, report: BenchReport): Promise<void> {
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   peak = Math.max(peak, process.memoryUsage().rss);
-  report.metric('import 1M lines (parse + replay + checks)', ms, 'ms', 1500);
+  report.metric(IMPORT, ms, 'ms', BUDGET_MS);
   // On a shared machine wall time includes waiting for a CPU; CPU time (GC threads included) does not.
   report.metric('  CPU time of that import', (cpu.user + cpu.system) / 1000, 'ms');
   report.metric('peak RSS growth during import', (peak - rss0) / 1e6, 'MB', 1024);
@@ -126,20 +131,32 @@ if (process.env[CHILD] && process.send) {
   }).then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });
 }
 
+/** One measure() in a fresh process: its messages. */
+async function measureInChild(file: string): Promise<Message[]> {
+  const msgs: Message[] = [];
+  const child = fork(__filename, [], { env: { ...process.env, [CHILD]: file }, execArgv: ['--expose-gc'] });
+  child.on('message', (m: Message) => msgs.push(m));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`the measuring process exited with code ${code}`);
+  return msgs;
+}
+
 export default async function bench(report: BenchReport): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tdp-trace-bench-'));
   const file = path.join(dir, 'big.trace');
   try {
     report.note(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs; reference loop (10 M charCodeAt): ${calibrate().toFixed(0)} ms, to compare machines`);
     const lines = generate(file);
-    report.note(`generated ${lines} event lines, ${(fs.statSync(file).size / 1e6).toFixed(1)} MB; measuring in a fresh process`);
-    const child = fork(__filename, [], { env: { ...process.env, [CHILD]: file }, execArgv: ['--expose-gc'] });
-    child.on('message', (m: Message) => {
-      if ('metric' in m) report.metric(...m.metric);
-      else report.note(m.note);
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    if (code !== 0) throw new Error(`the measuring process exited with code ${code}`);
+    report.note(`generated ${lines} event lines, ${(fs.statSync(file).size / 1e6).toFixed(1)} MB; importing it cold in ${RUNS} fresh processes`);
+    const runs: Message[][] = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await measureInChild(file));
+    const times = runs.map((msgs) => msgs.flatMap((m) => ('metric' in m && m.metric[0] === IMPORT ? [m.metric[1]] : []))[0]);
+    report.note(`cold imports: ${times.map((t) => t.toFixed(0)).join(', ')} ms (other numbers from the first)`);
+    report.metric(`${IMPORT}, median of ${RUNS}`, [...times].sort((a, b) => a - b)[RUNS >> 1], 'ms', BUDGET_MS);
+    for (const m of runs[0]) {
+      if (!('metric' in m)) report.note(m.note);
+      else if (m.metric[0] !== IMPORT) report.metric(...m.metric);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
