@@ -116,6 +116,9 @@ function tableGfn(plan: VmPlan, root: RootKind | undefined, gfn: number): number
 // STACKS codes (recording.ts).
 const STACK_CHANGED = 1, STACK_REMOVED_PT = 2, STACK_SPLIT_LINK = 3, STACK_FAULT_LEAF = 4, STACK_FAULT_LINK = 5, STACK_MAP = 6, STACK_SPLIT_TRACE = 7;
 
+/** The fields of a record that every event keeps: its tracepoint and ftrace header. */
+type RecordHead = Pick<TraceRecord, 'event' | 'line' | 'task' | 'pid' | 'cpu' | 'time'>;
+
 /** What push() records for one trace event. One instance per replayer, refilled for each
  *  record (fields()): a single object shape keeps push() monomorphic and allocation-free. */
 class PushFields {
@@ -196,8 +199,10 @@ export class TraceReplayer {
   private lastSpace: AddressSpace | null = null;
   private lastPlanVm: string | null = null;
   private lastPlan: VmPlan | undefined = undefined;
-  /** Step names ("<task>-<pid> [<cpu>]") by CPU and pid. */
-  private readonly stepOps = new Map<number, string>();
+  /** Step names ("<task>-<pid> [<cpu>]") by CPU and pid, with the task name they were made for. */
+  private readonly stepOps = new Map<number, { task: string; op: string }>();
+  /** Header fields of the record being replayed (feed() copies them). */
+  private readonly head: RecordHead = { event: 'kvm_tdp_mmu_spte_changed', line: 0, task: '', pid: 0, cpu: 0, time: 0 };
   /** Line of the first "CPU:N [LOST M EVENTS]": mismatches after it are expected. */
   private lostAtLine = 0;
   private readonly pushFields = new PushFields();
@@ -228,8 +233,11 @@ export class TraceReplayer {
     }
     this.lastPlanVm = vm;
     this.lastPlan = plan;
-    const ctx = this.cpu(r);
-    if (ctx.pendingSplit && r.event !== 'kvm_mmu_split_huge_page') this.splitNotTraced(ctx);
+    // The header fields, read once: records of five shapes make every read of `r` megamorphic.
+    const h = this.head;
+    h.event = r.event; h.line = r.line; h.task = r.task; h.pid = r.pid; h.cpu = r.cpu; h.time = r.time;
+    const ctx = this.cpu(h);
+    if (ctx.pendingSplit && h.event !== 'kvm_mmu_split_huge_page') this.splitNotTraced(ctx);
     switch (r.event) {
       case 'kvm_tdp_mmu_spte_changed': return this.spteChanged(vm, plan, ctx, r);
       case 'kvm_page_fault': return this.pageFault(vm, plan, ctx, r);
@@ -285,7 +293,7 @@ export class TraceReplayer {
     const lock: LockMode = inFault ? 'read' : root === 'mirror' && wasPresent && !isPresent ? 'write' : 'none';
     const f = this.fields('handle_changed_spte.trace', this.stackFor(inFault === true, wasPresent, wasLeaf, isPresent, isLeaf, r.new_spte), lock);
     f.root = root; f.gfn = gfn; f.level = level; f.old = r.old_spte; f.nu = r.new_spte; f.rootBy = ROOT_BY.indexOf(how); f.asId = r.as_id;
-    const seq = this.push(as, r, ctx, f);
+    const seq = this.push(as, ctx, f);
     if (split) ctx.pendingSplit = { as, root, gfn, level, old: r.old_spte, seq, line: r.line };
     this.report(as, seq, r.line, hits);
   }
@@ -298,7 +306,7 @@ export class TraceReplayer {
     ctx.vcpu = r.vcpu;
     const f = this.fields(null, 0, 'none');
     f.root = ctx.faultPrivate ? 'mirror' : 'direct'; f.gfn = Number(r.address >> 12n); f.a = r.address; f.b = r.error_code; f.c = r.rip ?? 0n;
-    this.push(as, r, ctx, f);
+    this.push(as, ctx, f);
   }
 
   private spteRequested(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SpteRequested): void {
@@ -309,7 +317,7 @@ export class TraceReplayer {
     const root: RootKind | undefined = plan.vmType !== 'tdx' ? 'direct' : ctx.faultPrivate === null ? undefined : ctx.faultPrivate ? 'mirror' : 'direct';
     const f = this.fields('kvm_tdp_mmu_map', 0, 'read');
     f.root = root; f.gfn = tableGfn(plan, root, r.gfn); f.level = r.level; f.a = r.pfn;
-    this.push(as, r, ctx, f);
+    this.push(as, ctx, f);
   }
 
   private setSpte(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SetSpte): void {
@@ -336,7 +344,7 @@ export class TraceReplayer {
     const f = this.fields('tdp_mmu_map_handle_target_level', STACK_MAP, 'read');
     f.root = roots.length === 1 ? roots[0] : undefined; f.gfn = tableGfn(plan, f.root, r.gfn); f.level = r.level; f.nu = r.spte;
     f.a = r.sptep; f.b = accessCode(r.access);
-    const seq = this.push(as, r, ctx, f);
+    const seq = this.push(as, ctx, f);
     this.report(as, seq, r.line, hits);
     ctx.inFault = false;
   }
@@ -360,7 +368,7 @@ export class TraceReplayer {
     const f = this.fields('tdp_mmu_split_huge_page.trace', STACK_SPLIT_TRACE, ctx.inFault ? 'read' : 'none');
     f.root = matches ? p.root : undefined; f.gfn = matches ? p.gfn : r.gfn; f.level = r.level; f.old = r.spte;
     f.result = ERRNO[r.errno] ?? String(r.errno); f.a = BigInt.asUintN(64, BigInt(r.errno));
-    const seq = this.push(as, r, ctx, f);
+    const seq = this.push(as, ctx, f);
     this.report(as, seq, r.line, hits);
   }
 
@@ -368,7 +376,7 @@ export class TraceReplayer {
     const as = this.space(vm, 0, plan);
     const f = this.fields(r.event === 'kvm_mmu_prepare_zap_page' ? 'handle_removed_pt' : null, 0, 'none');
     f.gfn = r.gfn; f.level = r.level; f.a = BigInt(as.cols.stringId(r.role)); f.b = r.created === null ? 0n : r.created ? 2n : 1n;
-    this.push(as, r, this.cpu(r), f);
+    this.push(as, this.cpu(this.head), f);
   }
 
   // ---- reconstruction ----------------------------------------------------------------------
@@ -505,7 +513,7 @@ export class TraceReplayer {
     return as;
   }
 
-  private cpu(r: TraceRecord): CpuContext {
+  private cpu(r: RecordHead): CpuContext {
     let c = this.cpuList[r.cpu];
     if (!c) {
       c = { pid: r.pid, inFault: false, faultPrivate: null, vcpu: null, pendingSplit: null };
@@ -539,17 +547,20 @@ export class TraceReplayer {
     return f;
   }
 
-  private push(as: AddressSpace, r: TraceRecord, ctx: CpuContext, e: PushFields): number {
+  /** Record the current trace record (this.head) as an event of `as`. */
+  private push(as: AddressSpace, ctx: CpuContext, e: PushFields): number {
+    const r = this.head;
     const b = as.builder;
     // Steps group consecutive records of one task on one CPU; the step index is the first line.
     const stepKey = r.cpu * 4194304 + r.pid;
     if (stepKey !== as.lastStepKey) {
-      let op = this.stepOps.get(stepKey);
-      if (op === undefined || !op.startsWith(r.task)) {
-        op = `${r.task}-${r.pid} [${String(r.cpu).padStart(3, '0')}]`;
-        this.stepOps.set(stepKey, op);
+      // The parser hands out one string per task name: an identity test finds a renamed task.
+      let step = this.stepOps.get(stepKey);
+      if (step === undefined || step.task !== r.task) {
+        step = { task: r.task, op: `${r.task}-${r.pid} [${String(r.cpu).padStart(3, '0')}]` };
+        this.stepOps.set(stepKey, step);
       }
-      b.beginStep(r.line, op);
+      b.beginStep(r.line, step.op);
       as.lastStepKey = stepKey;
     }
     const site = this.site(as, r.event, e.anchor);
