@@ -13,8 +13,10 @@ const FROZEN_SPTE = FROZEN;
 
 export const BLOCK = 64;
 const CHUNK = 1 << 22;
-/** Block positions are chunk * POS + offset. */
-const POS = 2 ** 32;
+/** Positions (of blocks and result slots) are chunk * POS + offset: small integers up to 2 GiB of
+ *  events, so that the fields and arrays holding them never turn into doubles (a representation
+ *  change deoptimizes every function that touched them). */
+const POS = CHUNK;
 
 /** The fields of one event as the encoder takes them (strings interned by the caller). */
 export interface EncodedFields {
@@ -100,8 +102,9 @@ export class EventEncoder {
   /** Make room for an event of at most `max` bytes in the current chunk (events never straddle chunks). */
   private ensure(max: number): void {
     if (this.n + max <= this.buf.length) return;
+    if (max > CHUNK) throw new RangeError(`an event of up to ${max} bytes does not fit a ${CHUNK}-byte chunk`);
     this.used[this.chunks.length - 1] = this.n;
-    this.buf = new Uint8Array(Math.max(CHUNK, max));
+    this.buf = new Uint8Array(CHUNK);
     this.chunks.push(this.buf);
     this.used.push(0);
     this.n = 0;

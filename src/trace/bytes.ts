@@ -224,7 +224,9 @@ function skip(b: Uint8Array, p: number, e: number): number {
 }
 
 interface H { line: number; task: string; pid: number; tgid: number | null; cpu: number; flags: string | null; time: number }
-const scratch: H = { line: 0, task: '', pid: 0, tgid: null, cpu: 0, flags: null, time: 0 };
+// time starts as a double (NaN): a field that turns from integer to double changes the object's
+// map, which deoptimizes the code that had seen the old one.
+const scratch: H = { line: 0, task: '', pid: 0, tgid: null, cpu: 0, flags: null, time: NaN };
 
 // Each reader below follows its TP_printk format token by token; any deviation returns null.
 function spteChanged(b: Uint8Array, p: number, e: number, h: H): TraceRecord | null {

@@ -142,16 +142,17 @@ export async function importTrace(source: TraceSource, opts: ImportOptions = {})
     rp.feed(r);
   };
 
-  // Buffers the lookahead, then hands every record straight to the replayer (the reader calls
-  // sink.push once per record: no buffering test left on that path).
+  // Buffers the lookahead, then hands every record to the replayer. One push function for
+  // the whole read (a branch, not a reassigned property: that would change the sink's map
+  // and deoptimize the reader's loop).
   const sink: RecordSink = {
     push(r: TraceRecord): void {
+      if (replayer !== null) return feed(replayer, r);
       pending.push(r);
       if (pending.length < lookahead) return;
       const rp = replayer = start();
       for (const p of pending) feed(rp, p);
       pending = [];
-      sink.push = (next) => feed(rp, next);
     },
   };
   const stats = await parseTrace(source, sink, {

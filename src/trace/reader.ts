@@ -148,15 +148,22 @@ export class TraceLineParser {
       if (nl < 0) { this.carryBytes = line; return; }
       this.lineBytes(line, 0, line.length, out);
       start = nl + 1;
-      nl = buf.indexOf(10, start);
     }
-    while (nl >= 0) {
-      this.lineBytes(buf, start, nl, out);
-      start = nl + 1;
-      nl = buf.indexOf(10, start);
-    }
+    start = this.completeLines(buf, start, out);
     // A copy: the partial line must not keep the whole chunk alive.
     if (start < buf.length) this.carryBytes = Buffer.from(buf.subarray(start));
+  }
+
+  /** Parses the complete lines of buf from `start`; returns where its partial last line starts.
+   *  A function of its own: the loop is optimized while it runs (on-stack replacement), and
+   *  code after it in the same function, not yet run, sent that optimized code back to the
+   *  interpreter at the end of every early chunk. */
+  private completeLines(buf: Uint8Array, start: number, out: RecordSink): number {
+    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+      this.lineBytes(buf, start, nl, out);
+      start = nl + 1;
+    }
+    return start;
   }
 
   end(out: RecordSink): void {

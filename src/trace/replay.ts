@@ -201,8 +201,9 @@ export class TraceReplayer {
   private lastPlan: VmPlan | undefined = undefined;
   /** Step names ("<task>-<pid> [<cpu>]") by CPU and pid, with the task name they were made for. */
   private readonly stepOps = new Map<number, { task: string; op: string }>();
-  /** Header fields of the record being replayed (feed() copies them). */
-  private readonly head: RecordHead = { event: 'kvm_tdp_mmu_spte_changed', line: 0, task: '', pid: 0, cpu: 0, time: 0 };
+  /** Header fields of the record being replayed (feed() copies them; time starts as a double
+   *  so that the first timestamp does not change the object's map). */
+  private readonly head: RecordHead = { event: 'kvm_tdp_mmu_spte_changed', line: 0, task: '', pid: 0, cpu: 0, time: NaN };
   /** Line of the first "CPU:N [LOST M EVENTS]": mismatches after it are expected. */
   private lostAtLine = 0;
   private readonly pushFields = new PushFields();
