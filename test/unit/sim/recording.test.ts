@@ -125,6 +125,39 @@ const eventArb = fc.record({
   step: fc.boolean(),
 });
 
+describe('sim/recording: storage across 4 MiB chunks', () => {
+  it('events, results set late and states read the same on both sides of a chunk boundary', () => {
+    const b = new RecordingBuilder({ profile: 'mainline', name: 'big' });
+    b.beginStep(0, 'fault');
+    // Distinct SPTEs at distinct GFNs: ~20 bytes per event, so 400k events fill two chunks.
+    const N = 400_000;
+    const leafOf = (i: number) => makeLeafSpte({ pfn: 0x100000 + i * 7, level: 1, writable: (i & 1) === 0 });
+    let open = -1;
+    for (let i = 0; i < N; i++) {
+      b.addWrite('direct', i * 3, 1, SHADOW_NONPRESENT_VALUE, leafOf(i));
+      const seq = b.push({ kind: 'call', fn: 'tdp_mmu_set_spte', anchor: null, parent: null, lock: 'write', vcpu: null, gfn: i * 3, level: 1, new_spte: leafOf(i), openResult: i % 1000 === 0 });
+      if (open >= 0 && i % 1000 === 1) b.setResult(open, `ret${open}`);
+      if (i % 1000 === 0) open = seq;
+    }
+    const rec = b.finish();
+    assert.equal(rec.length, N);
+    for (const i of [0, 1000, 199_000, 200_000, 210_000, 300_000, 399_000, N - 1]) {
+      const ev = rec.event(i);
+      assert.deepEqual([ev.gfn, ev.new_spte, ev.result], [i * 3, leafOf(i), i % 1000 === 0 ? `ret${i}` : undefined], `event ${i}`);
+      const entries = rec.stateAt(i).tableAt('direct', i * 3, 1);
+      assert.deepEqual(entries.find((e) => e.gfn === i * 3)?.spte, leafOf(i), `state after ${i}`);
+      assert.equal(entries.some((e) => e.gfn > i * 3), false, `nothing written after ${i} is in the state`);
+    }
+  });
+
+  it('refuses an event too large for a chunk, naming the sizes', () => {
+    const b = new RecordingBuilder({ profile: 'mainline', name: 'huge' });
+    b.beginStep(0, 'zap');
+    for (let i = 0; i < 110_000; i++) b.addWrite('direct', i, 1, SHADOW_NONPRESENT_VALUE, makeLeafSpte({ pfn: i, level: 1, writable: true }));
+    assert.throws(() => b.push({ kind: 'call', fn: 'x', anchor: null, parent: null, lock: 'write', vcpu: null }), /an event of up to \d+ bytes does not fit a 4194304-byte chunk/);
+  });
+});
+
 describe('sim/recording: random streams against a naive model', () => {
   it('event(seq) returns what was pushed and stateAt(seq) equals replaying all writes, in any access order', () => {
     fc.assert(fc.property(fc.array(eventArb, { minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 40 }), fc.array(fc.nat(), { maxLength: 30 }), (evs, interval, probes) => {
