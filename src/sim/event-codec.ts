@@ -6,10 +6,12 @@
 import type { EntryWrite, LockMode, PgLevel, RootKind, Spte } from './types';
 import { FROZEN_SPTE as FROZEN, SHADOW_NONPRESENT_VALUE as NONPRESENT } from './spte';
 import type { TableKind } from './table-store';
+import * as words from './words';
 
 // Module-local copies: imported bindings are getter calls in CommonJS output, too slow per byte.
 const SHADOW_NONPRESENT_VALUE = NONPRESENT;
 const FROZEN_SPTE = FROZEN;
+const { HI, LO, halves, u64 } = words;
 
 export const BLOCK = 64;
 const CHUNK = 1 << 22;
@@ -67,8 +69,6 @@ const R_NONE = 0xff, R_BIG = 0xfe;
 // Value tags.
 const V_NONPRESENT = 0, V_FROZEN = 1, V_PREV0 = 2, V_PREV1 = 3, V_ZERO = 4, V_LIT = 5;
 
-const scratch64 = new BigUint64Array(1);
-const scratch32 = new Uint32Array(scratch64.buffer);
 
 /** Per-block coder state shared by encoder and decoder. */
 class BlockState {
@@ -128,8 +128,8 @@ export class EventEncoder {
     if (v === SHADOW_NONPRESENT_VALUE) return this.byte(V_NONPRESENT);
     if (v === FROZEN_SPTE) return this.byte(V_FROZEN);
     if (v === 0n) return this.byte(V_ZERO);
-    scratch64[0] = v;
-    const lo = scratch32[0], hi = scratch32[1];
+    const w = halves(v);
+    const lo = w[LO], hi = w[HI];
     if (lo === st.p0lo && hi === st.p0hi) return this.byte(V_PREV0);
     if (lo === st.p1lo && hi === st.p1hi) {
       this.byte(V_PREV1);
@@ -313,8 +313,7 @@ class Reader {
     if (t === V_NONPRESENT) return SHADOW_NONPRESENT_VALUE;
     if (t === V_FROZEN) return FROZEN_SPTE;
     if (t === V_ZERO) return 0n;
-    scratch32[0] = this.st.p0lo; scratch32[1] = this.st.p0hi;
-    return scratch64[0];
+    return u64(this.st.p0hi, this.st.p0lo);
   }
   /** Read an event's site, parent delta and packed/flags bytes (written out, or repeated from
    *  the site's previous event in this block) into site/parentDelta/packed/flags. */

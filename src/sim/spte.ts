@@ -3,9 +3,11 @@
 // Values are bigint everywhere: bits 52..63 do not survive a JS number.
 import type { PgLevel, Spte } from './types';
 import * as levels from './levels';
+import * as words from './words';
 
 // Module-local copies: imported bindings are getter calls in CommonJS output (is_last_spte is hot).
 const { PG_LEVEL_4K, isPgLevel, levelName, pagesPerHpage } = levels;
+const { low32 } = words;
 
 const bit = (n: number): bigint => 1n << BigInt(n);
 /** GENMASK_ULL(hi, lo) */
@@ -69,16 +71,7 @@ export function shadowMmioValue(vm: 'vmx' | 'tdx'): bigint {
 }
 
 // ---- predicates, under the kernel's names --------------------------------------------------
-// The hot predicates test low bits through a typed-array alias of the value: `spte & mask`
-// allocates a BigInt per test, and these run several times per SPTE change.
-const SCRATCH64 = new BigUint64Array(1);
-const SCRATCH32 = new Uint32Array(SCRATCH64.buffer);
-const LOW_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
-/** Bits 31..0 of a 64-bit value (as an unsigned 32-bit number). */
-function low32(v: Spte): number {
-  SCRATCH64[0] = v;
-  return SCRATCH32[LOW_WORD];
-}
+// The hot predicates test low bits through words.ts: `spte & mask` allocates a BigInt per test.
 const PRESENT_BIT = Number(SPTE_MMU_PRESENT_MASK);
 const PAGE_SIZE_BIT = Number(PT_PAGE_SIZE_MASK);
 
