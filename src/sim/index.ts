@@ -6,7 +6,7 @@ export * from './levels';
 export { RecordingBuilder, eventToJSON, recordingToJSON } from './recording';
 export type { EventInput, RecordingBuilderOptions } from './recording';
 export type { TableKind } from './table-store';
-export { simulate, simulateWithProfile, SimInputError } from './simulate';
+export { checkMaxEvents, simulate, simulateWithProfile, SimInputError } from './simulate';
 export type { SimulateOptions } from './simulate';
 export { PROFILES, profileByName } from './profiles';
 export type { Profile } from './profiles';

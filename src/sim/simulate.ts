@@ -112,10 +112,7 @@ class Simulation {
       this.module = null;
       this.tdx = null;
     }
-    if (opts.maxEvents !== undefined) {
-      if (!Number.isSafeInteger(opts.maxEvents) || opts.maxEvents < 1) throw new RangeError(`maxEvents must be a positive integer (got ${opts.maxEvents})`);
-      this.kvm.maxEvents = opts.maxEvents;
-    }
+    if (opts.maxEvents !== undefined) this.kvm.maxEvents = checkMaxEvents(opts.maxEvents);
     const signal = opts.signal;
     if (signal) this.kvm.checkAbort = () => { if (signal.aborted) throw signal.reason ?? new Error('simulation cancelled'); };
   }
@@ -468,6 +465,12 @@ class Simulation {
 
 /** Run a scenario (optionally against another profile) and return its recording. The scenario's
  *  `what_if` (e.g. private_max_level) turns the profile into its what-if variant. */
+/** An event limit (SimulateOptions.maxEvents, ImportOptions.maxEvents) as given, or a RangeError. */
+export function checkMaxEvents(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`maxEvents must be a positive integer (got ${n})`);
+  return n;
+}
+
 export function simulate(scenario: Scenario, opts: SimulateOptions = {}): Recording {
   let profile = profileByName(opts.profile ?? scenario.profile);
   const pml = scenario.what_if?.private_max_level;

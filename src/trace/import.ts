@@ -12,6 +12,7 @@
 //   t.vms[0].recording  → the stepper / debugger; t.findings → problems; summarize(t) → a table.
 // Cancelling rejects with the signal's AbortError (name 'AbortError').
 import type { ProfileName } from '../sim/types';
+import { checkMaxEvents } from '../sim';
 import type { ParseOptions, ParseStats, RecordSink, TraceSource } from './reader';
 import { fileSource, parseTrace } from './reader';
 import type { TraceRecord } from './tracepoints';
@@ -106,10 +107,7 @@ export async function importTrace(source: TraceSource, opts: ImportOptions = {})
   const profile = opts.profile ?? 'mainline';
   const identity = opts.vmIdentity ?? 'single';
   const lookahead = opts.lookahead ?? DEFAULT_LOOKAHEAD;
-  const maxEvents = opts.maxEvents ?? Infinity;
-  if (opts.maxEvents !== undefined && !(Number.isSafeInteger(maxEvents) && maxEvents >= 1)) {
-    throw new RangeError(`maxEvents must be a positive integer (got ${opts.maxEvents})`);
-  }
+  const maxEvents = opts.maxEvents === undefined ? Infinity : checkMaxEvents(opts.maxEvents);
   let truncated: TraceImport['truncated'] = null;
   const traceHas = { faults: false, splits: false };
   let replayer: TraceReplayer | null = null;
