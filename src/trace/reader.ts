@@ -168,9 +168,7 @@ export class TraceLineParser {
 
   end(out: RecordSink): void {
     if (this.carryBytes) this.lineBytes(this.carryBytes, 0, this.carryBytes.length, out);
-    this.carryBytes = null;
     if (this.carry !== '') this.line(this.carry, out);
-    this.carry = '';
     this.close();
   }
 
