@@ -192,6 +192,8 @@ interface CpuContext {
 
 export class TraceReplayer {
   private readonly spaces = new Map<string, AddressSpace>();
+  /** The same address spaces as a list (events counts them per record). */
+  private readonly spaceList: AddressSpace[] = [];
   private readonly plans = new Map<string, VmPlan>();
   private readonly cpus = new Map<number, CpuContext>();
   /** The same contexts by CPU number (the per-record lookup; cpus keeps first-seen order). */
@@ -214,10 +216,11 @@ export class TraceReplayer {
 
   constructor(private readonly o: ReplayOptions) {}
 
-  /** Events recorded so far, over every address space. */
+  /** Events recorded so far, over every address space (asked per record under a maxEvents
+   *  limit: a plain loop over the list, no Map iterator). */
   get events(): number {
     let n = 0;
-    for (const as of this.spaces.values()) n += as.builder.length;
+    for (let i = 0; i < this.spaceList.length; i++) n += this.spaceList[i].builder.length;
     return n;
   }
 
@@ -509,6 +512,7 @@ export class TraceReplayer {
       const base = this.o.file.split(/[\\/]/).pop() || this.o.file;
       as = new AddressSpace(key, vm, asId, plan, this.o.profile, key === 'vm' ? base : `${base} [${key}]`);
       this.spaces.set(key, as);
+      this.spaceList.push(as);
     }
     this.lastSpace = as;
     return as;
@@ -555,7 +559,8 @@ export class TraceReplayer {
     // Steps group consecutive records of one task on one CPU; the step index is the first line.
     const stepKey = r.cpu * 4194304 + r.pid;
     if (stepKey !== as.lastStepKey) {
-      // The parser hands out one string per task name: an identity test finds a renamed task.
+      // A pid renamed on this CPU gets a new step name (the byte parser hands out one string per
+      // task name, so the comparison is mostly a pointer test).
       let step = this.stepOps.get(stepKey);
       if (step === undefined || step.task !== r.task) {
         step = { task: r.task, op: `${r.task}-${r.pid} [${String(r.cpu).padStart(3, '0')}]` };
