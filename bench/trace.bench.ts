@@ -146,6 +146,13 @@ async function measureInChild(file: string, node = process.execPath): Promise<Me
   return msgs;
 }
 
+/** measure() in RUNS fresh processes, one after the other. */
+async function inFreshProcesses(file: string, node?: string): Promise<Message[][]> {
+  const runs: Message[][] = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await measureInChild(file, node));
+  return runs;
+}
+
 export default async function bench(report: BenchReport): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tdp-trace-bench-'));
   const file = path.join(dir, 'big.trace');
@@ -153,16 +160,14 @@ export default async function bench(report: BenchReport): Promise<void> {
     report.note(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs; reference loop (10 M charCodeAt): ${calibrate().toFixed(0)} ms, to compare machines`);
     const lines = generate(file);
     report.note(`generated ${lines} event lines, ${(fs.statSync(file).size / 1e6).toFixed(1)} MB; importing it cold in ${RUNS} fresh processes`);
-    const runs: Message[][] = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await measureInChild(file));
+    const runs = await inFreshProcesses(file);
     const times = runs.map(importTime);
     report.note(`cold imports under Node ${process.versions.node}: ${times.map((t) => t.toFixed(0)).join(', ')} ms (other numbers from the first)`);
     report.metric(`${IMPORT}, median of ${RUNS}`, median(times), 'ms', BUDGET_MS);
     // For comparison, the runtime the extension runs on in `npm start` and the e2e tests
     // (code-server's Node, installed by test/e2e/setup.sh), when it is there.
     if (fs.existsSync(EDITOR_NODE)) {
-      const editor: number[] = [];
-      for (let i = 0; i < RUNS; i++) editor.push(importTime(await measureInChild(file, EDITOR_NODE)));
+      const editor = (await inFreshProcesses(file, EDITOR_NODE)).map(importTime);
       report.metric(`  the same under code-server's Node (${path.relative(REPO, EDITOR_NODE)}), median of ${RUNS}`, median(editor), 'ms');
     }
     for (const m of runs[0]) {
