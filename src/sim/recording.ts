@@ -53,7 +53,7 @@ export interface RecordingBuilderOptions {
 }
 
 /** Interned strings: ids are dense and assigned in first-use order, so recordings stay deterministic. */
-class Interner {
+export class Interner {
   readonly list: string[] = [];
   private map = new Map<string, number>();
   id(s: string): number {

@@ -5,6 +5,7 @@
 // keeps a million-record trace free of per-event JS objects (memory and GC).
 import type { ExpectationResult, PgLevel, ProfileName, Recording, RootKind, SimEvent, SimState } from '../sim/types';
 import { expectedHook } from './rules';
+import { Interner } from '../sim/recording';
 
 /** Kernel frames above each tracepoint, inferred from the kind of change (see replay.ts). */
 export const STACKS: readonly (readonly string[])[] = [
@@ -43,13 +44,11 @@ export class TraceColumns {
   a = new BigUint64Array(1024);
   b = new BigUint64Array(1024);
   c = new BigUint64Array(1024);
-  readonly tasks: string[] = [];
-  private taskIds = new Map<string, number>();
+  readonly tasks = new Interner();
   private lastTask: string | null = null;
   private lastTaskId = 0;
   /** Strings referenced from payloads (kvm_mmu_get_page role descriptors). */
-  readonly strings: string[] = [];
-  private stringIds = new Map<string, number>();
+  readonly strings = new Interner();
   length = 0;
 
   /** a, b, c: the tracepoint payload, up to three 64-bit values (undefined: none). */
@@ -60,14 +59,8 @@ export class TraceColumns {
     this.cpu[seq] = cpu;
     // Consecutive events are mostly of one task, whose name string is interned by the parser.
     if (task !== this.lastTask) {
-      let t = this.taskIds.get(task);
-      if (t === undefined) {
-        t = this.tasks.length;
-        this.tasks.push(task);
-        this.taskIds.set(task, t);
-      }
       this.lastTask = task;
-      this.lastTaskId = t;
+      this.lastTaskId = this.tasks.id(task);
     }
     this.task[seq] = this.lastTaskId;
     this.line[seq] = line;
@@ -86,16 +79,6 @@ export class TraceColumns {
     this.line[seq] = line;
     this.time[seq] = NaN;
     if (seq >= this.length) this.length = seq + 1;
-  }
-
-  stringId(s: string): number {
-    let id = this.stringIds.get(s);
-    if (id === undefined) {
-      id = this.strings.length;
-      this.strings.push(s);
-      this.stringIds.set(s, id);
-    }
-    return id;
   }
 
   private reserve(seq: number): void {
@@ -161,7 +144,7 @@ export class TraceRecording implements Recording {
     }
     ev.time = c.time[seq];
     ev.cpu = c.cpu[seq];
-    ev.task = c.tasks[c.task[seq]];
+    ev.task = c.tasks.list[c.task[seq]];
     ev.stack = [...STACKS[c.stack[seq]]];
     ev.args = { ...ev.args, ...this.args(ev, seq) };
     return ev;
@@ -200,7 +183,7 @@ export class TraceRecording implements Recording {
         break;
       case 'kvm_mmu_get_page':
       case 'kvm_mmu_prepare_zap_page':
-        out.role = c.strings[Number(c.a[seq])];
+        out.role = c.strings.list[Number(c.a[seq])];
         if (c.b[seq] !== 0n) out.created = c.b[seq] === 2n;
         break;
     }

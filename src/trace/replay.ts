@@ -379,7 +379,7 @@ export class TraceReplayer {
   private mmuPage(vm: string, plan: VmPlan, r: TraceHeader & MmuPage): void {
     const as = this.space(vm, 0, plan);
     const f = this.fields(r.event === 'kvm_mmu_prepare_zap_page' ? 'handle_removed_pt' : null, 0, 'none');
-    f.gfn = r.gfn; f.level = r.level; f.a = BigInt(as.cols.stringId(r.role)); f.b = r.created === null ? 0n : r.created ? 2n : 1n;
+    f.gfn = r.gfn; f.level = r.level; f.a = BigInt(as.cols.strings.id(r.role)); f.b = r.created === null ? 0n : r.created ? 2n : 1n;
     this.push(as, this.cpu(this.head), f);
   }
 
