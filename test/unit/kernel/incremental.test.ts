@@ -52,6 +52,15 @@ describe('kernel/source-file: incremental re-parse', () => {
     return out;
   };
 
+  /** The region in which two texts differ: after their common prefix, before their common suffix. */
+  const differingRegion = (old: string, text: string) => {
+    let start = 0;
+    while (start < old.length && start < text.length && old[start] === text[start]) start++;
+    let tail = 0;
+    while (tail < old.length - start && tail < text.length - start && old[old.length - 1 - tail] === text[text.length - 1 - tail]) tail++;
+    return { start, oldEnd: old.length - tail, newText: text.slice(start, text.length - tail) };
+  };
+
   it('property: the edit told to tree-sitter moves every untouched token to its place in the new text', async () => {
     const p = await parser();
     const base = readFixture(RFC_MMU).slice(0, 4000);
@@ -84,9 +93,12 @@ describe('kernel/source-file: incremental re-parse', () => {
         const cur = f.text;
         const start = c.a % (cur.length + 1);
         const end = start + (c.b % Math.min(60, cur.length - start + 1));
-        edit = { start, oldEnd: end, newText: c.text };
-        before = leaves(f.tree);
         const next = cur.slice(0, start) + c.text + cur.slice(end);
+        // A whole-text update only knows both texts: it tells tree-sitter the smallest region
+        // that differs, which can lie elsewhere than the edit made (deleting one "\n\n\t" of
+        // two); tokens outside that region must stay where they were.
+        edit = c.whole ? differingRegion(cur, next) : { start, oldEnd: end, newText: c.text };
+        before = leaves(f.tree);
         checked = undefined;
         if (c.whole) f.setText(next);
         else f.applyChanges([{ range: { start: pos(cur, start), end: pos(cur, end) }, text: c.text }]);
@@ -94,7 +106,11 @@ describe('kernel/source-file: incremental re-parse', () => {
         assert.equal(checked, next === cur ? undefined : next, 'the parser was handed the edited old tree');
       }
       f.dispose();
-    }), { numRuns: 60 });
+    }), {
+      numRuns: 60,
+      // CI found this one: the last deletion's text repeats next to it, so the differing region is not the deleted range.
+      examples: [[[241697541, 1176571076, 2026301216].map((b) => ({ a: 0, b, text: '\n\n\t', whole: false })).concat({ a: 818275151, b: 1619867174, text: '', whole: true })]],
+    });
   });
 
   it('property: statements added and removed in function bodies give the tree a fresh parse gives, and the same anchors', async () => {
