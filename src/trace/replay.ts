@@ -20,6 +20,9 @@
 //  - GFNs: KVM prints GFNs without the shared bit (except when zapping a whole root); the
 //    replayed tables, like the simulator's, name a TD's direct-root entries by their position,
 //    i.e. with the shared bit (struct kvm_mmu_page.gfn of that root's pages includes it).
+//  - which address space (as id 1 is SMM): only kvm_tdp_mmu_spte_changed prints it. A fault's
+//    kvm_mmu_set_spte goes where that fault's SPTE changes went; its kvm_page_fault and
+//    kvm_mmu_spte_requested, traced before anything names it, to address space 0.
 //  - which root instance: KVM replaces roots (kvm_tdp_mmu_invalidate_roots + a new root) but
 //    the trace does not name the root, so old and new roots of one kind share one table here.
 //  - entries never seen before: the trace starts mid-life, so the first old_spte of an entry is
@@ -186,6 +189,9 @@ interface CpuContext {
   /** The fault's GPA was private (true), shared (false), or we do not know (null). */
   faultPrivate: boolean | null;
   vcpu: number | null;
+  /** Address space of the fault's SPTE changes: kvm_mmu_set_spte does not print one, and an
+   *  SMM fault (as id 1) installs its SPTE there. 0 until the fault changes an SPTE. */
+  faultAsId: number;
   /** A huge → non-leaf change on this CPU still waiting for its kvm_mmu_split_huge_page. */
   pendingSplit: { as: AddressSpace; root: RootKind; gfn: number; level: PgLevel; old: Spte; seq: number; line: number } | null;
 }
@@ -269,6 +275,7 @@ export class TraceReplayer {
 
   private spteChanged(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SpteChanged): void {
     const as = this.space(vm, r.as_id, plan);
+    if (ctx.inFault) ctx.faultAsId = r.as_id;
     const { root, gfn, how } = this.rootOf(as, plan, ctx, r);
     const level = r.level;
     const hits = this.hits;
@@ -308,6 +315,7 @@ export class TraceReplayer {
     ctx.inFault = true;
     ctx.faultPrivate = plan.vmType === 'tdx' ? bit === null : null;
     ctx.vcpu = r.vcpu;
+    ctx.faultAsId = 0;
     const f = this.fields(null, 0, 'none');
     f.root = ctx.faultPrivate ? 'mirror' : 'direct'; f.gfn = Number(r.address >> 12n); f.a = r.address; f.b = r.error_code; f.c = r.rip ?? 0n;
     this.push(as, ctx, f);
@@ -316,7 +324,10 @@ export class TraceReplayer {
   private spteRequested(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SpteRequested): void {
     const as = this.space(vm, 0, plan);
     // A fault of this task already announced by kvm_page_fault keeps its private/shared verdict.
-    if (!ctx.inFault) ctx.faultPrivate = null;
+    if (!ctx.inFault) {
+      ctx.faultPrivate = null;
+      ctx.faultAsId = 0;
+    }
     ctx.inFault = true;
     const root: RootKind | undefined = plan.vmType !== 'tdx' ? 'direct' : ctx.faultPrivate === null ? undefined : ctx.faultPrivate ? 'mirror' : 'direct';
     const f = this.fields('kvm_tdp_mmu_map', 0, 'read');
@@ -325,7 +336,7 @@ export class TraceReplayer {
   }
 
   private setSpte(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SetSpte): void {
-    const as = this.space(vm, 0, plan);
+    const as = this.space(vm, ctx.inFault ? ctx.faultAsId : 0, plan);
     const roots = plan.vmType !== 'tdx' ? DIRECT_ONLY : ctx.faultPrivate === null ? EITHER_ROOT : ctx.faultPrivate ? MIRROR_ONLY : DIRECT_ONLY;
     const hits: RuleHit[] = [];
     if (r.level <= plan.rootLevel) {
@@ -521,7 +532,7 @@ export class TraceReplayer {
   private cpu(r: RecordHead): CpuContext {
     let c = this.cpuList[r.cpu];
     if (!c) {
-      c = { pid: r.pid, inFault: false, faultPrivate: null, vcpu: null, pendingSplit: null };
+      c = { pid: r.pid, inFault: false, faultPrivate: null, vcpu: null, faultAsId: 0, pendingSplit: null };
       this.cpus.set(r.cpu, c);
       this.cpuList[r.cpu] = c;
     }
@@ -531,6 +542,7 @@ export class TraceReplayer {
       c.inFault = false;
       c.faultPrivate = null;
       c.vcpu = null;
+      c.faultAsId = 0;
     }
     return c;
   }

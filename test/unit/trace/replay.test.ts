@@ -163,6 +163,18 @@ describe('trace replay: reconstruction', () => {
     assert.deepEqual(t.findings, []);
   });
 
+  it('an SMM fault installs its kvm_mmu_set_spte in the address space its SPTE changes name', async () => {
+    // kvm_mmu_set_spte prints no as id: the SPTE it reports is the one the fault just changed.
+    const t = await replay(new TraceText()
+      .fault(0xa0000n).requested(0xa0, 1, 0x600a0).changed(0xa0, 1, NP, leaf(0x600a0), 0, 1).setSpte(0xa0, 1, leaf(0x600a0))
+      .fault(0x101000n).requested(0x101, 1, 0x60101).changed(0x101, 1, NP, leaf(0x60101)).setSpte(0x101, 1, leaf(0x60101)));
+    assert.deepEqual(t.findings, []);
+    const fns = (key: string) => events(t.vms.find((v) => v.key === key)!.recording).map((e) => e.fn);
+    assert.deepEqual(fns('vm/as1'), ['kvm_tdp_mmu_spte_changed', 'kvm_mmu_set_spte']);
+    // The fault's first records come before anything names its address space: they stay in as 0.
+    assert.deepEqual(fns('vm'), ['kvm_page_fault', 'kvm_mmu_spte_requested', 'kvm_page_fault', 'kvm_mmu_spte_requested', 'kvm_tdp_mmu_spte_changed', 'kvm_mmu_set_spte']);
+  });
+
   it('assigns VMs by TGID when asked', async () => {
     const text = [
       '   CPU 0/KVM-101     (    100) [000] ..... 1.000001: kvm_tdp_mmu_spte_changed: as id 0 gfn 10 level 1 old_spte 8000000000000000 new_spte 600000001977',
