@@ -4,7 +4,7 @@
 import type { ProfileName } from '../sim/types';
 import { loadScenarioFile, ScenarioError, formatIssue } from '../sim/scenario';
 import { SimInputError, simulate } from '../sim/simulate';
-import { fileSource, formatWarning, importTrace, looksLikeNoTrace, NotATraceError } from '../trace';
+import { fileSource, formatWarning, importTrace, looksLikeNoTrace, NotATraceError, replayNamed, replaysByEvents } from '../trace';
 import { treeLocator, treeOfFile } from './linker';
 import type { LoadedRecording, SessionDeps } from './session';
 
@@ -22,17 +22,19 @@ export interface DepsOptions {
 
 export function defaultSessionDeps(o: DepsOptions): SessionDeps {
   return {
-    load: (file, profile, maxEvents) => loadRecording(file, profile, o.cwd, maxEvents),
+    load: (file, profile, maxEvents, addressSpace) => loadRecording(file, profile, o.cwd, maxEvents, addressSpace),
     locator: (tree, profile) => treeLocator(tree, profile, o.wasmDir),
     treeOfFile,
     defaultTree: o.env.TDP_KERNEL_TREE || undefined,
   };
 }
 
-/** Simulate a scenario file, or replay an ftrace / trace-cmd text file, stopping after about
- *  maxEvents events. Errors name the file (and line and column for scenarios). */
-export async function loadRecording(file: string, profile: ProfileName | undefined, cwd?: string, maxEvents?: number): Promise<LoadedRecording> {
-  if (!SCENARIO_FILE.test(file)) return loadTrace(file, profile, maxEvents);
+/** Simulate a scenario file, or replay an ftrace / trace-cmd text file (its address space
+ *  `addressSpace`), stopping after about maxEvents events. Errors name the file (and line and
+ *  column for scenarios). */
+export async function loadRecording(file: string, profile: ProfileName | undefined, cwd?: string, maxEvents?: number, addressSpace?: string): Promise<LoadedRecording> {
+  if (!SCENARIO_FILE.test(file)) return loadTrace(file, profile, maxEvents, addressSpace);
+  if (addressSpace !== undefined) throw new Error(`launch: 'addressSpace' is for traces; ${file} is a scenario`);
   let scenario;
   try {
     scenario = loadScenarioFile(file, { profile, cwd });
@@ -53,7 +55,7 @@ export async function loadRecording(file: string, profile: ProfileName | undefin
 
 /** Replay a trace (profile default mainline). The first replayed VM address space is debugged;
  *  the others, warnings and findings are reported as notes. */
-async function loadTrace(file: string, profile: ProfileName | undefined, maxEvents: number | undefined): Promise<LoadedRecording> {
+async function loadTrace(file: string, profile: ProfileName | undefined, maxEvents: number | undefined, addressSpace: string | undefined): Promise<LoadedRecording> {
   let t;
   try {
     t = await importTrace(fileSource(file), { profile, maxEvents });
@@ -68,10 +70,11 @@ async function loadTrace(file: string, profile: ProfileName | undefined, maxEven
     const first = t.parse.malformed.first[0];
     throw new Error(`${file} is neither a *.tdpsim.yaml scenario nor a trace: no line looks like ftrace or trace-cmd report output of the KVM MMU tracepoints${first ? ` (${formatWarning(first)})` : ''}`);
   }
-  const [vm, ...others] = t.vms;
+  const vm = addressSpace !== undefined ? replayNamed(t, addressSpace) : replaysByEvents(t)[0] ?? t.vms[0];
+  const others = replaysByEvents(t).filter((o) => o !== vm);
   const notes = [
     `${file}: replayed ${t.parse.records} trace records as ${vm.key} (${vm.plan.vmType}: ${vm.plan.vmTypeReason}), profile ${t.profile}`,
-    ...others.map((o) => `${file}: also has ${o.key} (${o.recording.length} events), not debugged in this session`),
+    ...others.map((o) => `${file}: also has ${o.key} (${o.recording.length} events), not debugged in this session (launch attribute "addressSpace": "${o.key}")`),
     ...t.parse.malformed.first.map((w) => `${file}: skipped: ${formatWarning(w)}`),
   ];
   if (t.truncated) notes.push(`${file}:${t.truncated.line}: the replay stopped here after ${t.truncated.maxEvents} events (maxEvents)`);

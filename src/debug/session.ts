@@ -29,6 +29,9 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   stopOnEntry?: boolean;
   /** Stop the simulation (or the trace replay) after this many events (tdpMmuSim.maxEvents). */
   maxEvents?: number;
+  /** A trace of several address spaces: which to replay ("vm/as1", "tgid:42"); default the one
+   *  with the most events. */
+  addressSpace?: string;
   /** Base for a relative `scenario` / `kernelTree` (defaults to the adapter's cwd). */
   cwd?: string;
 }
@@ -46,7 +49,7 @@ export interface LoadedRecording {
 export interface SessionDeps {
   /** Simulate the scenario or import the trace (at most about maxEvents events). Throws an Error
    *  whose message names file and line. */
-  load(scenario: string, profile: ProfileName | undefined, maxEvents?: number): Promise<LoadedRecording>;
+  load(scenario: string, profile: ProfileName | undefined, maxEvents?: number, addressSpace?: string): Promise<LoadedRecording>;
   /** The anchor locator for a kernel tree. Throws when the tree is unusable. */
   locator(tree: string, profile: ProfileName): Promise<AnchorLocator>;
   /** The kernel tree a C file belongs to (from its arch/x86/kvm/ path), if it looks like one. */
@@ -223,9 +226,12 @@ export class TdpDebugSession extends LoggingDebugSession {
     if (args.maxEvents !== undefined && !(Number.isSafeInteger(args.maxEvents) && args.maxEvents >= 1)) {
       throw new Error(`launch: 'maxEvents' must be a positive integer (got ${JSON.stringify(args.maxEvents)})`);
     }
+    if (args.addressSpace !== undefined && (typeof args.addressSpace !== 'string' || args.addressSpace === '')) {
+      throw new Error(`launch: 'addressSpace' must name an address space of the trace, e.g. "vm/as1" (got ${JSON.stringify(args.addressSpace)})`);
+    }
     const base = args.cwd ?? process.cwd();
     const scenario = path.resolve(base, args.scenario);
-    const loaded = await this.deps.load(scenario, args.profile, args.maxEvents);
+    const loaded = await this.deps.load(scenario, args.profile, args.maxEvents, args.addressSpace);
     if (loaded.recording.length === 0) throw new Error(`${scenario}: the simulation produced no events`);
     this.launchArgs = args;
     this.rec = loaded.recording;

@@ -173,3 +173,18 @@ export async function importTrace(source: TraceSource, opts: ImportOptions = {})
 export function importTraceFile(path: string, opts: ImportOptions = {}): Promise<TraceImport> {
   return importTrace(fileSource(path), opts);
 }
+
+/** The address spaces of an import that have events, most events first (ties by key): what the
+ *  stepper offers, and the first is what a debug session replays unless told otherwise. */
+export function replaysByEvents(t: TraceImport): VmReplay[] {
+  return t.vms.filter((v) => v.recording.length > 0)
+    .sort((a, b) => b.recording.length - a.recording.length || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** The address space `key` ("vm", "vm/as1", "tgid:42", ...); the Error names the ones there are. */
+export function replayNamed(t: TraceImport, key: string): VmReplay {
+  const v = t.vms.find((x) => x.key === key);
+  if (v) return v;
+  const there = replaysByEvents(t).map((x) => `${x.key} (${x.recording.length} events)`).join(', ');
+  throw new Error(`${t.file} has no address space '${key}'; it has ${there || 'none with events'}`);
+}

@@ -1,7 +1,7 @@
 // Public API of trace replay (see README, "Trace replay"). The extension's "TDP MMU: Open Trace…"
 // and the debug adapter call importTrace() with progress and an AbortSignal; nothing here
 // imports `vscode`.
-export { importTrace, importTraceFile, DEFAULT_LOOKAHEAD } from './import';
+export { importTrace, importTraceFile, replaysByEvents, replayNamed, DEFAULT_LOOKAHEAD } from './import';
 export type { ImportOptions, TraceImport } from './import';
 export { fileSource, textSource, parseTrace, readTrace, formatWarning, looksLikeNoTrace, NotATraceError } from './reader';
 export type { TraceSource, ParseOptions, ParseProgress, ParseStats, TraceWarning, RecordSink } from './reader';

@@ -400,6 +400,38 @@ describe('debug adapter over DAP', function () {
     assert.equal(await seqNow(a), 0);
   });
 
+  it('a trace of several address spaces: the one with the most events, or the one "addressSpace" names', async () => {
+    const trace = path.join(REPO, 'test/fixtures/trace/vmx-smm.ftrace.txt');
+    const smmLine = fs.readFileSync(trace, 'utf8').split('\n').findIndex((l) => l.includes('as id 1')) + 1;
+    const output: string[] = [];
+    a.dc.on('output', (e: DebugProtocol.OutputEvent) => output.push(e.body.output));
+    await launchWith(a.dc, { scenario: trace, stopOnEntry: true });
+    assert.ok(output.some((o) => o.includes('records as vm (vmx:')), output.join(''));
+    assert.ok(output.some((o) => o.includes('also has vm/as1 (5 events), not debugged in this session (launch attribute "addressSpace": "vm/as1")')), output.join(''));
+    await a.dc.disconnectRequest({});
+
+    const b = await startAdapter(defaultSessionDeps({ env: {} }));
+    try {
+      await launchWith(b.dc, { scenario: trace, addressSpace: 'vm/as1', stopOnEntry: true });
+      const frames = (await b.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+      assert.deepEqual([frames[frames.length - 1].source?.path, frames[frames.length - 1].line], [trace, smmLine], 'stopped on the first SMM record');
+      await b.dc.disconnectRequest({});
+    } finally {
+      await b.close();
+    }
+    const c = await startAdapter(defaultSessionDeps({ env: {} }));
+    try {
+      await c.dc.initializeRequest();
+      await assert.rejects(c.dc.launchRequest({ scenario: trace, addressSpace: 'tgid:7' } as DebugProtocol.LaunchRequestArguments),
+        /vmx-smm\.ftrace\.txt has no address space 'tgid:7'; it has vm \(17 events\), vm\/as1 \(5 events\)/);
+      const fault = path.join(REPO, 'scenarios/private-4k-fault.tdpsim.yaml');
+      await assert.rejects(c.dc.launchRequest({ scenario: fault, addressSpace: 'vm' } as DebugProtocol.LaunchRequestArguments), /'addressSpace' is for traces; .*private-4k-fault\.tdpsim\.yaml is a scenario/);
+      await assert.rejects(c.dc.launchRequest({ scenario: trace, addressSpace: 5 } as unknown as DebugProtocol.LaunchRequestArguments), /'addressSpace' must name an address space of the trace, e\.g\. "vm\/as1" \(got 5\)/);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('a launch of something that is neither a scenario nor a trace says so', async () => {
     await a.dc.initializeRequest();
     const junk = path.join(REPO, 'test/fixtures/trace/not-a-trace.txt');

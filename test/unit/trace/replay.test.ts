@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { make_small_spte, VMX_EPT_WRITABLE_MASK } from '../../../src/sim';
 import type { SimEvent } from '../../../src/sim/types';
 import { formatTraceLine } from '../../../src/trace/format';
-import { importTrace } from '../../../src/trace/import';
+import { importTrace, replayNamed, replaysByEvents } from '../../../src/trace/import';
 import { textSource } from '../../../src/trace/reader';
 import { FROZEN, NP, TraceText, leaf, replay, table } from './helpers';
 import { record } from './arbitraries';
@@ -173,6 +173,14 @@ describe('trace replay: reconstruction', () => {
     assert.deepEqual(fns('vm/as1'), ['kvm_tdp_mmu_spte_changed', 'kvm_mmu_set_spte']);
     // The fault's first records come before anything names its address space: they stay in as 0.
     assert.deepEqual(fns('vm'), ['kvm_page_fault', 'kvm_mmu_spte_requested', 'kvm_page_fault', 'kvm_mmu_spte_requested', 'kvm_tdp_mmu_spte_changed', 'kvm_mmu_set_spte']);
+  });
+
+  it('lists the address spaces with events, most first, and names the ones there are when asked for another', async () => {
+    const t = await importTrace(textSource('smm.txt', new TraceText()
+      .changed(0x10, 1, NP, leaf(1)).changed(0x11, 1, NP, leaf(2)).changed(0x10, 1, NP, leaf(3), 0, 1).text()));
+    assert.deepEqual(replaysByEvents(t).map((v) => [v.key, v.recording.length]), [['vm', 2], ['vm/as1', 1]]);
+    assert.equal(replayNamed(t, 'vm/as1').asId, 1);
+    assert.throws(() => replayNamed(t, 'vm/as2'), /^Error: smm\.txt has no address space 'vm\/as2'; it has vm \(2 events\), vm\/as1 \(1 events\)$/);
   });
 
   it('assigns VMs by TGID when asked', async () => {
