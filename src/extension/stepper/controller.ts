@@ -87,7 +87,7 @@ export class StepperController implements vscode.Disposable {
       opts.panel?.dispose();
       return undefined;
     }
-    const session = new StepperSession(loaded.recording, source, loaded.vm);
+    const session = new StepperSession(loaded.recording, loaded.source, loaded.vm);
     if (opts.filter) session.setFilter(opts.filter);
     if (opts.seq !== undefined) session.seek(opts.seq, 'restore');
     // Linking parses the kernel tree (seconds on a first run): the stepper shows at once with

@@ -64,9 +64,9 @@ export interface RecordingInfo {
 }
 
 /** Enough to rebuild a recording after a window reload (the webview persists it). */
-export type RecordingSource =
-  | { kind: 'scenario'; path: string; profile?: ProfileName }
-  | { kind: 'trace'; path: string; profile?: ProfileName };
+export type RecordingSource = { kind: 'scenario'; path: string; profile?: ProfileName } | TraceFileSource;
+/** addressSpace: which replay of a trace of several ("vm/as1", "tgid:42"), once chosen. */
+export type TraceFileSource = { kind: 'trace'; path: string; profile?: ProfileName; addressSpace?: string };
 
 export interface RowView {
   seq: number;

@@ -1,14 +1,16 @@
 // Where a stepping session's recording comes from: a scenario simulated by the core, or an ftrace
 // file replayed. Errors name the file, line and column (ScenarioError / trace errors) and are
 // shown as they are; cancellation (trace imports can be long) throws vscode.CancellationError.
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { Settings } from '../settings';
 import type { ProfileName, Recording } from '../../sim/types';
 import { loadScenarioFile, ScenarioError } from '../../sim/scenario';
 import { SimInputError, simulate } from '../../sim/simulate';
 import type * as TraceApi from '../../trace';
+import type { VmReplay } from '../../trace';
 import type { VmKind } from './format';
-import type { RecordingSource } from './protocol';
+import type { RecordingSource, TraceFileSource } from './protocol';
 
 /** A recording that cannot be made; the message is for the user as it is. */
 export class RecordingLoadError extends Error {}
@@ -16,6 +18,8 @@ export class RecordingLoadError extends Error {}
 export interface Loaded {
   recording: Recording;
   vm: VmKind;
+  /** The source with what loading decided (the address space chosen in a trace of several). */
+  source: RecordingSource;
 }
 
 export interface LoadContext {
@@ -46,11 +50,12 @@ function abortOn(token: vscode.CancellationToken): { signal: AbortSignal; dispos
 }
 
 /**
- * Replays an ftrace / trace-cmd text file (src/trace). A trace of several VMs (or address spaces)
- * is shown for the one with the most events; the others and every finding go to the log.
+ * Replays an ftrace / trace-cmd text file (src/trace). A trace of several address spaces (SMM,
+ * or VMs told apart by TGID) shows the one the source names, else the one the user picks (most
+ * events first); the others and every finding go to the log.
  */
-async function loadTrace(source: RecordingSource, ctx: LoadContext): Promise<Loaded> {
-  const { importTraceFile, NotATraceError } = require('../../trace') as typeof TraceApi;
+async function loadTrace(source: TraceFileSource, ctx: LoadContext): Promise<Loaded> {
+  const { importTraceFile, NotATraceError, replaysByEvents, replayNamed } = require('../../trace') as typeof TraceApi;
   const abort = abortOn(ctx.token);
   let reported = 0;
   try {
@@ -64,14 +69,20 @@ async function loadTrace(source: RecordingSource, ctx: LoadContext): Promise<Loa
         if (fraction !== undefined) reported = fraction;
       },
     });
-    const vms = [...t.vms].sort((a, b) => b.recording.length - a.recording.length);
-    if (vms.length === 0 || vms[0].recording.length === 0) {
+    const vms = replaysByEvents(t);
+    if (vms.length === 0) {
       throw new RecordingLoadError(`${source.path}: no KVM MMU tracepoint records (kvmmmu:*, kvm:kvm_page_fault) in ${t.parse.lines} lines`);
     }
+    let shown: VmReplay;
+    try {
+      shown = source.addressSpace !== undefined ? replayNamed(t, source.addressSpace) : vms.length === 1 ? vms[0] : await pickAddressSpace(vms, source.path);
+    } catch (e) {
+      throw e instanceof vscode.CancellationError ? e : new RecordingLoadError((e as Error).message);
+    }
     if (t.truncated) ctx.log(`${source.path}:${t.truncated.line}: the replay stopped here after ${t.truncated.maxEvents} events (tdpMmuSim.maxEvents)`);
-    for (const v of vms.slice(1)) ctx.log(`${source.path}: also has ${v.key} (${v.recording.length} events), not shown`);
+    for (const v of vms) if (v !== shown) ctx.log(`${source.path}: also has ${v.key} (${v.recording.length} events), not shown`);
     for (const f of t.findings) ctx.log(`${source.path}:${f.line}: ${f.message}`);
-    return { recording: vms[0].recording, vm: vms[0].plan.vmType };
+    return { recording: shown.recording, vm: shown.plan.vmType, source: vms.length > 1 ? { ...source, addressSpace: shown.key } : source };
   } catch (e) {
     if (e instanceof NotATraceError) throw new RecordingLoadError(e.message);
     if (e instanceof Error && e.name === 'AbortError') throw new vscode.CancellationError();
@@ -79,6 +90,16 @@ async function loadTrace(source: RecordingSource, ctx: LoadContext): Promise<Loa
   } finally {
     abort.dispose();
   }
+}
+
+/** Asks which address space to step through; cancelling cancels the open. */
+async function pickAddressSpace(vms: VmReplay[], file: string): Promise<VmReplay> {
+  const picked = await vscode.window.showQuickPick(
+    vms.map((v) => ({ label: v.key, description: `${v.recording.length.toLocaleString()} events, ${v.findings.length} findings`, detail: v.plan.vmTypeReason, v })),
+    { title: `TDP MMU: ${path.basename(file)} has ${vms.length} address spaces; step through which?` },
+  );
+  if (!picked) throw new vscode.CancellationError();
+  return picked.v;
 }
 
 async function loadScenario(source: RecordingSource, ctx: LoadContext): Promise<Loaded> {
@@ -105,7 +126,7 @@ async function loadScenario(source: RecordingSource, ctx: LoadContext): Promise<
         }
       },
     });
-    return { recording, vm: scenario.vm.type };
+    return { recording, vm: scenario.vm.type, source };
   } catch (e) {
     if (e instanceof SimInputError) throw new RecordingLoadError(e.message);
     throw e;

@@ -67,7 +67,11 @@ const sourceSchema = {
     kind: { type: 'string', enum: ['scenario', 'trace'] },
     path: { type: 'string', minLength: 1, maxLength: MAX_PATH },
     profile: { type: 'string', enum: [...PROFILE_NAMES] },
+    addressSpace: { type: 'string', minLength: 1, maxLength: 64 },
   },
+  // Only a trace has address spaces.
+  if: { properties: { kind: { const: 'scenario' } } },
+  then: { properties: { addressSpace: false } },
 } as const;
 
 const persistedSchema = {

@@ -55,17 +55,22 @@ function stepperTabs(): vscode.Tab[] {
     .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('tdpMmuSim.stepper'));
 }
 
+/** Activates the extension and sets `stepper` and `scenarios` (each describe may run alone, --grep). */
+async function useExtension(): Promise<void> {
+  const ext = vscode.extensions.getExtension<ExtensionApi>(ID)!;
+  const api = await ext.activate();
+  assert.ok(api.stepper, 'the extension API has no stepper');
+  stepper = api.stepper;
+  scenarios = path.join(ext.extensionPath, 'scenarios');
+}
+
 describe('stepper: a shipped scenario on the huge-page RFC fixture tree', function () {
   this.timeout(60_000);
   const tree = fixture('hugepage-rfc-v2');
   const tdpMmuC = path.join(tree, TDP_MMU_C);
 
   before(async () => {
-    const ext = vscode.extensions.getExtension<ExtensionApi>(ID)!;
-    const api = await ext.activate();
-    assert.ok(api.stepper, 'the extension API has no stepper');
-    stepper = api.stepper;
-    scenarios = path.join(ext.extensionPath, 'scenarios');
+    await useExtension();
     await setKernelTree(tree);
   });
 
@@ -208,6 +213,7 @@ describe('stepper: without a kernel tree', function () {
 
 describe('stepper: trace replay', function () {
   this.timeout(60_000);
+  before(useExtension);
 
   it('"Open Trace…" replays an ftrace file with its timestamps and CPUs', async () => {
     const file = path.join(REPO, 'test/fixtures/trace/td-conversion.trace-cmd.txt');
@@ -218,6 +224,28 @@ describe('stepper: trace replay', function () {
     assert.match(row.time ?? '', /^\d+\.\d{6}$/);
     assert.strictEqual(row.cpu, 0);
     await until('the stepper tab', () => stepperTabs().length === 1);
+  });
+
+  it('a trace with an SMM address space asks which to step through, and keeps the choice', async () => {
+    const file = path.join(REPO, 'test/fixtures/trace/vmx-smm.ftrace.txt');
+    const opening = vscode.commands.executeCommand('tdpMmuSim.openTrace', vscode.Uri.file(file));
+    // Accept the QuickPick's first item (most events) once it is up; accepting before it shows
+    // does nothing, so keep trying, bounded, until the open returns.
+    let done = false;
+    void opening.then(() => { done = true; }, () => { done = true; });
+    for (let i = 0; i < 60 && !done; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (!done) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    }
+    await opening;
+    assert.deepStrictEqual(session().source, { kind: 'trace', path: file, addressSpace: 'vm' }, 'the choice is part of the source a reload restores');
+    // A source that names the address space (a restored panel) opens it without asking.
+    const smm = await stepper.controller.open({ kind: 'trace', path: file, addressSpace: 'vm/as1' });
+    assert.ok(smm, 'vm/as1 did not open');
+    assert.deepStrictEqual([smm.rec.length, smm.rec.event(0).fn], [5, 'kvm_tdp_mmu_spte_changed']);
+    const gone = await stepper.controller.open({ kind: 'trace', path: file, addressSpace: 'vm/as2' });
+    assert.strictEqual(gone, undefined);
+    assert.strictEqual(stepper.controller.session, smm, 'an address space the trace lacks must not replace the session');
   });
 
   it('a file that is not a trace is refused and the session stays', async () => {

@@ -85,6 +85,8 @@ describe('persisted webview state validation', () => {
 
   it('accepts what the webview saves', () => {
     assert.deepStrictEqual(validatePersistedState(good), { ok: true, value: good });
+    const trace = { ...good, source: { kind: 'trace', path: '/ws/smm.ftrace.txt', addressSpace: 'vm/as1' } };
+    assert.deepStrictEqual(validatePersistedState(trace), { ok: true, value: trace });
   });
 
   it('rejects a tampered or stale state with a reason', () => {
@@ -94,6 +96,8 @@ describe('persisted webview state validation', () => {
       [{ ...good, seq: -3 }, /saved state\.seq/],
       [{ ...good, filter: undefined }, /filter/],
       [{ ...good, source: { kind: 'scenario', path: '' } }, /path/],
+      [{ ...good, source: { kind: 'trace', path: '/t.txt', addressSpace: '' } }, /saved state\.source\.addressSpace must NOT have fewer than 1 characters/],
+      [{ ...good, source: { ...good.source, addressSpace: 'vm/as1' } }, /saved state\.source\.addressSpace/],
     ];
     for (const [raw, re] of bad) {
       const r = validatePersistedState(raw);
