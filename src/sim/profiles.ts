@@ -95,3 +95,20 @@ export function profileByName(name: string): Profile {
   }
   return PROFILES[name as ProfileName];
 }
+
+/** The decisions a what-if variant of a profile may change (src/patch/what-if.ts). */
+export const SWITCH_KEYS = ['privateMaxLevel', 'setSpteMirrorPresent', 'faultPathMirrorSplit', 'mirrorNoMerge', 'splitOnConversion'] as const;
+export type ProfileSwitches = Partial<Pick<Profile, (typeof SWITCH_KEYS)[number]>>;
+
+/** How `variant` decides differently from the named profile it carries the name of. */
+export function switchesOf(variant: Profile): ProfileSwitches {
+  const named = PROFILES[variant.name];
+  const out: Record<string, unknown> = {};
+  for (const k of SWITCH_KEYS) if (variant[k] !== named[k]) out[k] = variant[k];
+  return out as ProfileSwitches;
+}
+
+/** The named profile with `switches` applied: switchesOf() undone. */
+export function withSwitches(name: ProfileName, switches: ProfileSwitches): Profile {
+  return { ...PROFILES[name], ...switches };
+}

@@ -13,8 +13,7 @@ import { shippedScenarios, workspaceScenarios } from '../scenarios/scenarioTree'
 import { PatchParseError } from '../../patch/errors';
 import { exportReview } from '../../patch/export';
 import { reviewPatch, type Review } from '../../patch/review';
-import { loadScenarioFile, ScenarioError } from '../../sim/scenario';
-import { simulateWithProfile, SimInputError } from '../../sim/simulate';
+import { switchesOf } from '../../sim/profiles';
 import { postDocUri, type PostDocuments } from './documents';
 import { defaultScenarios, selectScenarios, type ScenarioCandidates } from './scenarioChoice';
 import { parseExportLink, parseRevealLink, parseStepperLink, LINK_COMMANDS, REVIEWABLE, REVIEWING_CONTEXT, type Parsed } from './links';
@@ -140,25 +139,18 @@ export class ReviewSession implements vscode.Disposable {
     const s = behaviour?.scenarios[scenario];
     const sim = behaviour?.[side];
     if (!s || !sim) return this.badLink(`open in stepper: review ${entry.id} has no scenario ${scenario} in patch ${patch}`);
-    // The review simulated a what-if variant of a named profile (what-if.ts): simulate that same
-    // variant again (deterministic, so event numbers match the diff) and hand it to the stepper.
-    let recording;
-    try {
-      recording = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `TDP MMU: Simulating ${s.name} (${side} the patch)` },
-        async () => simulateWithProfile(loadScenarioFile(s.file, { profile: sim.loadAs }), sim.profile),
-      );
-    } catch (e) {
-      const known = e instanceof ScenarioError || e instanceof SimInputError;
-      if (!known) this.services.log.error(`open in stepper: ${e instanceof Error ? e.stack : String(e)}`);
-      void vscode.window.showErrorMessage(`TDP MMU: cannot simulate ${s.file}: ${e instanceof Error ? e.message : String(e)}`);
-      return;
-    }
+    // The review simulated a what-if variant of a named profile (what-if.ts): the stepper
+    // simulates that same variant (deterministic, so event numbers match the diff), and the
+    // source says which, so that a reloaded window simulates it again.
+    const switches = switchesOf(sim.profile);
     const { controller } = this.stepper;
-    controller.adopt(recording, { kind: 'scenario', path: s.file, profile: sim.name });
-    controller.showPanel();
+    const opened = await controller.open({
+      kind: 'scenario', path: s.file, profile: sim.name,
+      ...(Object.keys(switches).length || sim.loadAs !== sim.name ? { whatIf: { loadAs: sim.loadAs, switches } } : {}),
+    });
+    if (!opened) return; // the stepper said why
     const seq = s.diff?.firstDiff?.[side];
-    controller.seek(seq ?? recording.length - 1, 'command');
+    controller.seek(Math.min(seq ?? Infinity, opened.rec.length - 1), 'command');
     if (seq == null) vscode.window.setStatusBarMessage(`TDP MMU: ${side} the patch, ${s.name} has no event where the two differ: showing its last event`, 5000);
   }
 

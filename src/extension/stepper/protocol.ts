@@ -2,6 +2,7 @@
 // Everything here is JSON: SPTEs and GFNs travel as hex strings because postMessage cannot
 // carry bigint. Pure types and constants, imported by both sides; never import `vscode` here.
 import type { LockMode, ProfileName } from '../../sim/types';
+import type { ProfileSwitches } from '../../sim/profiles';
 
 /** Timeline filter categories, in the order the webview shows them. */
 export const FILTER_CATEGORIES = ['set_spte', 'hook', 'seamcall', 'kvm_bug', 'invariant', 'other'] as const;
@@ -64,7 +65,10 @@ export interface RecordingInfo {
 }
 
 /** Enough to rebuild a recording after a window reload (the webview persists it). */
-export type RecordingSource = { kind: 'scenario'; path: string; profile?: ProfileName } | TraceFileSource;
+export type RecordingSource = ScenarioSource | TraceFileSource;
+/** whatIf: a what-if variant of `profile` (a review's behaviour diff, src/patch/what-if.ts): the
+ *  scenario is loaded as `loadAs` and simulated with the profile's decisions `switches` changed. */
+export type ScenarioSource = { kind: 'scenario'; path: string; profile?: ProfileName; whatIf?: { loadAs: ProfileName; switches: ProfileSwitches } };
 /** addressSpace: which replay of a trace of several ("vm/as1", "tgid:42"), once chosen. */
 export type TraceFileSource = { kind: 'trace'; path: string; profile?: ProfileName; addressSpace?: string };
 

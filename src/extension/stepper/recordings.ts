@@ -6,11 +6,12 @@ import * as vscode from 'vscode';
 import type { Settings } from '../settings';
 import type { ProfileName, Recording } from '../../sim/types';
 import { loadScenarioFile, ScenarioError } from '../../sim/scenario';
-import { SimInputError, simulate } from '../../sim/simulate';
+import { SimInputError, simulate, simulateWithProfile, type SimulateOptions } from '../../sim/simulate';
+import { withSwitches } from '../../sim/profiles';
 import type * as TraceApi from '../../trace';
 import type { VmReplay } from '../../trace';
 import type { VmKind } from './format';
-import type { RecordingSource, TraceFileSource } from './protocol';
+import type { RecordingSource, ScenarioSource, TraceFileSource } from './protocol';
 
 /** A recording that cannot be made; the message is for the user as it is. */
 export class RecordingLoadError extends Error {}
@@ -102,10 +103,11 @@ async function pickAddressSpace(vms: VmReplay[], file: string): Promise<VmReplay
   return picked.v;
 }
 
-async function loadScenario(source: RecordingSource, ctx: LoadContext): Promise<Loaded> {
+async function loadScenario(source: ScenarioSource, ctx: LoadContext): Promise<Loaded> {
+  const { whatIf } = source;
   let scenario;
   try {
-    scenario = loadScenarioFile(source.path, { profile: profileFor(source, ctx.settings) });
+    scenario = loadScenarioFile(source.path, { profile: whatIf ? whatIf.loadAs : profileFor(source, ctx.settings) });
   } catch (e) {
     if (e instanceof ScenarioError) throw new RecordingLoadError(e.message);
     throw e;
@@ -114,8 +116,7 @@ async function loadScenario(source: RecordingSource, ctx: LoadContext): Promise<
   const abort = abortOn(ctx.token);
   try {
     let reported = 0;
-    const recording = simulate(scenario, {
-      profile: profileFor(source, ctx.settings),
+    const opts: SimulateOptions = {
       maxEvents: ctx.settings.maxEvents,
       signal: abort.signal,
       onProgress: (done, total) => {
@@ -125,7 +126,11 @@ async function loadScenario(source: RecordingSource, ctx: LoadContext): Promise<
           reported = fraction;
         }
       },
-    });
+    };
+    // A what-if variant (a review's behaviour diff) is simulated exactly as the review did.
+    const recording = whatIf && source.profile
+      ? simulateWithProfile(scenario, withSwitches(source.profile, whatIf.switches), opts)
+      : simulate(scenario, { ...opts, profile: profileFor(source, ctx.settings) });
     return { recording, vm: scenario.vm.type, source };
   } catch (e) {
     if (e instanceof SimInputError) throw new RecordingLoadError(e.message);

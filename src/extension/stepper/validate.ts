@@ -68,10 +68,27 @@ const sourceSchema = {
     path: { type: 'string', minLength: 1, maxLength: MAX_PATH },
     profile: { type: 'string', enum: [...PROFILE_NAMES] },
     addressSpace: { type: 'string', minLength: 1, maxLength: 64 },
+    whatIf: {
+      type: 'object', additionalProperties: false, required: ['loadAs', 'switches'],
+      properties: {
+        loadAs: { type: 'string', enum: [...PROFILE_NAMES] },
+        switches: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            privateMaxLevel: { type: 'integer', enum: [1, 2, 3] },
+            setSpteMirrorPresent: { type: 'string', enum: ['bug', 'split'] },
+            faultPathMirrorSplit: { type: 'string', enum: ['bug', 'split'] },
+            mirrorNoMerge: { type: 'boolean' },
+            splitOnConversion: { type: 'boolean' },
+          },
+        },
+      },
+    },
   },
-  // Only a trace has address spaces.
+  // Only a trace has address spaces; only a scenario has what-if variants (which need a profile).
   if: { properties: { kind: { const: 'scenario' } } },
-  then: { properties: { addressSpace: false } },
+  then: { properties: { addressSpace: false }, dependencies: { whatIf: ['profile'] } },
+  else: { properties: { whatIf: false } },
 } as const;
 
 const persistedSchema = {

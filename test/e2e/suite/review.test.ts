@@ -98,10 +98,17 @@ describe('review: the RFC 09/23-shaped patch on the tree it was made against', f
     assert.strictEqual(s.position, first.after);
     const ev = s.rec.event(s.position);
     assert.deepStrictEqual([ev.kind, ev.fn], ['hook', 'split_external_spt']);
+    const after = s;
     await vscode.commands.executeCommand('tdpMmuSim.review.openInStepper', { review: entry.id, patch: 0, scenario: k, side: 'before' });
     s = api.stepper.controller.session!;
     assert.strictEqual(s.position, first.before);
     assert.strictEqual(s.rec.event(s.position).kind, 'kvm_bug');
+    // The source names the what-if variant: opening it again, as a reloaded window does, simulates
+    // the same thing (the after side is mainline with 09/23's split, not plain mainline).
+    assert.deepStrictEqual(after.source.kind === 'scenario' && after.source.whatIf?.switches.setSpteMirrorPresent, 'split');
+    const again = await api.stepper.controller.open(after.source);
+    assert.ok(again, 'the variant did not open from its source');
+    assert.deepStrictEqual([again.rec.length, again.rec.event(after.position).fn], [after.rec.length, 'split_external_spt']);
   });
 
   it('Export Review opens the mailing-list reply in an untitled editor, quoting with "> "', async () => {

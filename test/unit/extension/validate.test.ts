@@ -87,6 +87,8 @@ describe('persisted webview state validation', () => {
     assert.deepStrictEqual(validatePersistedState(good), { ok: true, value: good });
     const trace = { ...good, source: { kind: 'trace', path: '/ws/smm.ftrace.txt', addressSpace: 'vm/as1' } };
     assert.deepStrictEqual(validatePersistedState(trace), { ok: true, value: trace });
+    const whatIf = { ...good, source: { kind: 'scenario', path: '/ws/s.tdpsim.yaml', profile: 'mainline', whatIf: { loadAs: 'hugepage-rfc-v2', switches: { privateMaxLevel: 2, setSpteMirrorPresent: 'split' } } } };
+    assert.deepStrictEqual(validatePersistedState(whatIf), { ok: true, value: whatIf });
   });
 
   it('rejects a tampered or stale state with a reason', () => {
@@ -98,6 +100,10 @@ describe('persisted webview state validation', () => {
       [{ ...good, source: { kind: 'scenario', path: '' } }, /path/],
       [{ ...good, source: { kind: 'trace', path: '/t.txt', addressSpace: '' } }, /saved state\.source\.addressSpace must NOT have fewer than 1 characters/],
       [{ ...good, source: { ...good.source, addressSpace: 'vm/as1' } }, /saved state\.source\.addressSpace/],
+      [{ ...good, source: { ...good.source, whatIf: { loadAs: 'mainline', switches: { privateMaxLevel: 9 } } } }, /saved state\.source\.whatIf\.switches\.privateMaxLevel must be equal to one of the allowed values \(1, 2, 3\)/],
+      [{ ...good, source: { ...good.source, whatIf: { loadAs: 'mainline', switches: { bugged: true } } } }, /saved state\.source\.whatIf\.switches must NOT have additional properties 'bugged'/],
+      [{ ...good, source: { kind: 'scenario', path: '/s.yaml', whatIf: { loadAs: 'mainline', switches: {} } } }, /saved state\.source must have property profile when property whatIf is present/],
+      [{ ...good, source: { kind: 'trace', path: '/t.txt', whatIf: { loadAs: 'mainline', switches: {} } } }, /saved state\.source\.whatIf/],
     ];
     for (const [raw, re] of bad) {
       const r = validatePersistedState(raw);

@@ -7,6 +7,7 @@ import { diffSignatures, summarise, type SignatureEvent } from '../../../src/pat
 import { exportReply, exportReview } from '../../../src/patch/export';
 import { reviewPatch, shippedScenarios, type Review } from '../../../src/patch/review';
 import { simulateWithProfile } from '../../../src/sim/simulate';
+import { PROFILES, switchesOf, withSwitches } from '../../../src/sim/profiles';
 import { loadScenarioFile } from '../../../src/sim/scenario';
 import { fixture, fixtureLine, fixtureTreeFiles, memoryTree } from './helpers';
 
@@ -66,6 +67,16 @@ describe('patch/review: the RFC 09/23-shaped patch on a mainline-shaped tree', f
     if (convert) assert.equal(convert.diff?.firstDiff ?? null, null, convert.summary);
     assert.ok(bd.after!.whatIf.some((w) => /split_external_spt/.test(w)));
     assert.equal(review.findings, true);
+  });
+
+  it('names each side\'s what-if variant by the decisions it changes, so that it can be simulated again', () => {
+    const bd = review.patches[0].behaviour;
+    for (const side of [bd.before!, bd.after!]) {
+      const switches = switchesOf(side.profile);
+      assert.deepEqual(withSwitches(side.name, switches), side.profile);
+    }
+    assert.deepEqual(switchesOf(bd.after!.profile), { ...switchesOf(bd.before!.profile), setSpteMirrorPresent: 'split' });
+    assert.deepEqual(switchesOf(PROFILES['hugepage-rfc-v2']), {});
   });
 
   it('reports the anchors each hunk touches, on the post- and pre-patch side', () => {
