@@ -77,7 +77,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       'private mappings up to 2M; a fault never merges mirror page tables into a huge leaf (07/23)',
       'tdp_mmu_set_spte(): present leaf → present non-leaf on a mirror SPTE calls split_external_spt(); other present transitions KVM_BUG_ON(1) (09/23)',
       'tdx_sept_split_private_spt(): TDH.MEM.RANGE.BLOCK, TDH.MEM.TRACK, TDH.MEM.PAGE.DEMOTE (10/23)',
-      'kvm_tdp_mmu_map(): no KVM_BUG_ON on a huge mirror SPTE; set_external_spte_present() splits with mmu_lock shared and TDX refuses (11/23)',
+      'kvm_tdp_mmu_map(): no KVM_BUG_ON on a huge mirror SPTE; set_external_spte_present() splits with mmu_lock shared and TDX refuses (WARN_ON_ONCE, -EOPNOTSUPP); a present mirror SPTE may only be demoted (11/23)',
       'private → shared conversion splits huge leaves crossing the range before unmapping (15-16/23)',
     ],
     tdx: true,

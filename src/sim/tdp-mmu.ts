@@ -302,8 +302,9 @@ export class TdpMmu {
     const is_leaf = is_present && is_last_spte(nv, level);
     const rfc = kvm.profile.faultPathMirrorSplit === 'split';
     if (rfc) {
-      // RFC v2 11/23: leaf to leaf or non-leaf to non-leaf updates are not allowed.
-      kvm.KVM_BUG_ON(t, (was_leaf && is_leaf) || (was_present && !was_leaf && !is_leaf), 'set_external_spte_present.bug_was_present', 'leaf → leaf or non-leaf → non-leaf change of a mirror SPTE', f);
+      // RFC v2 11/23: a present old SPTE is allowed only for a demote (leaf → non-leaf); the
+      // other valid transitions start from a non-present SPTE.
+      kvm.KVM_BUG_ON(t, was_present && !(was_leaf && !is_leaf), 'set_external_spte_present.bug_was_present', 'a present mirror SPTE may only change from a leaf to a page table (demote)', f);
     } else {
       kvm.KVM_BUG_ON(t, was_present, 'set_external_spte_present.bug_was_present', 'only non-present → present is supported for a mirror SPTE', f);
     }
@@ -319,7 +320,7 @@ export class TdpMmu {
     this.write(sp, index, FROZEN_SPTE);
     kvm.emit(t, 'call', 'try_cmpxchg64', 'set_external_spte_present.freeze', { ...f, new_spte: FROZEN_SPTE, result: 'true' });
     yield; // the SEAMCALL takes time: other vCPUs see FROZEN_SPTE meanwhile
-    let ret: number;
+    let ret = 0;
     const ops = this.ops!;
     if (!rfc || !was_present) {
       if (is_leaf) {
@@ -331,13 +332,11 @@ export class TdpMmu {
         ret = this.hook(t, 'link_external_spt', 'set_external_spte_present.link_external_spt', { gfn, level, args: { external_spt: BigInt(ext ?? 0) << 12n } },
           () => ops.link_external_spt(t, gfn, level, ext));
       }
-    } else if (was_leaf && is_present && !is_leaf) {
+    } else if (was_leaf && !is_leaf) {
       ret = this.split_external_spt(t, gfn, old, nv, level, true, 'set_external_spte_present.split_external_spt'); // demote
-    } else {
-      // Promotion is not supported by mirror roots (TDX).
-      kvm.KVM_BUG_ON(t, true, 'set_external_spte_present', 'promotion of a mirror SPTE', f);
-      ret = EOPNOTSUPP;
     }
+    // RFC v2 11/23: any other change of a present SPTE already hit the KVM_BUG_ON above and is
+    // published without telling the S-EPT (ret stays 0).
     this.write(sp, index, ret ? old : nv);
     // Publish the new SPTE, or restore the old one if the hook failed (new_spte says which).
     kvm.emit(t, 'call', '__kvm_tdp_mmu_write_spte', 'set_external_spte_present', { ...f, old_spte: FROZEN_SPTE, new_spte: ret ? old : nv });

@@ -166,8 +166,8 @@ export class TdxOps implements ExternalSptOps {
     let r: number;
     if (this.err(t, level !== 2, 'tdx_sept_split_private_spt.bug_state', 'split requested for a non-2M page')) {
       r = EINVAL;
-    } else if (shared) {
-      r = EOPNOTSUPP; // splitting with mmu_lock held for read is refused
+    } else if (kvm.WARN_ON(t, shared, 'tdx_sept_split_private_spt.shared', 'split of a private huge page with mmu_lock held for read: not supported yet')) {
+      r = EOPNOTSUPP;
     } else {
       r = this.tdx_sept_zap_private_spte(t, gfn, level, 'tdx_sept_split_private_spt.zap');
       if (r > 0) {

@@ -121,10 +121,10 @@ describe('sim: property tests over random operation sequences', () => {
           case 'set_external_spte_present.bug_was_present': {
             const wasLeaf = is_shadow_present_pte(old) && is_last_spte(old, lvl);
             const isLeaf = is_shadow_present_pte(nv) && is_last_spte(nv, lvl);
-            ok = profile.faultPathMirrorSplit === 'bug' ? is_shadow_present_pte(old) : (wasLeaf && isLeaf) || (is_shadow_present_pte(old) && !wasLeaf && !isLeaf);
+            // mainline: any present old SPTE; RFC v2 11/23: anything but a demote (leaf → page table).
+            ok = is_shadow_present_pte(old) && (profile.faultPathMirrorSplit === 'bug' || !(wasLeaf && !isLeaf));
             break;
           }
-          case 'set_external_spte_present': ok = profile.faultPathMirrorSplit === 'split' && is_shadow_present_pte(old) && !is_last_spte(old, lvl) && is_last_spte(nv, lvl); break;
           case 'handle_removed_pt.bug_mirror_shared': ok = e.root === 'mirror' && e.lock === 'read'; break;
           case 'remove_external_spte.bug_ret': ok = evs.some((x) => x.kind === 'hook' && x.fn === 'remove_external_spte' && x.parent === e.parent && x.result !== '0'); break;
           case 'tdx_sept_set_private_spte': ok = parentOf(e).level! > profile.privateMaxLevel; break;

@@ -208,10 +208,27 @@ describe('sim/simulate: splitting a private huge page (tdp_mmu_set_spte mirror b
     const split = named(evs, 'split_external_spt').find((e) => e.kind === 'call')!;
     assert.equal(split.anchor, 'set_external_spte_present.split_external_spt');
     assert.equal(split.result, '-EOPNOTSUPP');
+    // tdx_sept_split_private_spt: WARN_ON_ONCE(mmu_lock_shared), before any SEAMCALL.
+    const warn = named(evs, 'WARN_ON_ONCE').find((e) => e.anchor === 'tdx_sept_split_private_spt.shared');
+    assert.ok(warn, 'no WARN_ON_ONCE(mmu_lock_shared)');
+    assert.ok(!evs.some((e) => e.kind === 'seamcall' && e.seq > warn.seq && e.seq < split.seq + 20 && e.fn === 'TDH.MEM.RANGE.BLOCK'), 'refused before TDH.MEM.RANGE.BLOCK');
     // The hook failed each time: the old 2M leaf is written back (restored), never the table.
     assert.ok(named(evs, '__kvm_tdp_mmu_write_spte').every((e) => e.old_spte === FROZEN_SPTE && is_large_pte(e.new_spte!)));
     assert.equal(mappedAt(rec, 'mirror', 0x201), 2);
     assertClean(rec);
+  });
+
+  it('RFC v2 11/23: a present mirror SPTE may only be demoted; a promotion bugs the VM once and is published unpropagated', () => {
+    // Without 07/23's disallowed_hugepage_adjust() a 2M fault can try to replace a page table.
+    const rec = simulateWithProfile(td([fault(0x201), fault(0x200, { max_level: 2 })], 'hugepage-rfc-v2'), { ...PROFILES['hugepage-rfc-v2'], mirrorNoMerge: false });
+    const evs = inStep(rec, 1);
+    const sesp = named(evs, 'set_external_spte_present').find((e) => e.kind === 'call')!;
+    const inside = evs.filter((e) => e.parent === sesp.seq);
+    assert.deepEqual(inside.filter((e) => e.kind === 'kvm_bug').map((e) => e.anchor), ['set_external_spte_present.bug_was_present']);
+    assert.ok(!inside.some((e) => e.kind === 'hook'), 'no hook tells the S-EPT');
+    assert.equal(sesp.result, '0');
+    const publish = inside.find((e) => e.fn === '__kvm_tdp_mmu_write_spte')!;
+    assert.equal(mappedAt(rec, 'mirror', 0x200, publish.seq), 2, 'the 2M leaf is published');
   });
 
   it('a scenario\'s what_if.private_max_level runs the same what-if through simulate()', () => {
