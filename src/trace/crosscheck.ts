@@ -8,6 +8,8 @@
 //    nothing when the range held no private mapping);
 //  - a huge → non-leaf change followed by kvm_mmu_split_huge_page, outside a fault → a split step;
 //  - a present leaf zapped outside a fault → a zap step of that leaf.
+// A fault that changed SPTEs of another address space (SMM, as id 1) is left out: the model has
+// one address space.
 // Anything else (write-protection, aging, page tables torn down) is not an input the scenario
 // language has; those changes are left out of the comparison and counted.
 //
@@ -95,7 +97,7 @@ function deriveInputs(v: VmReplay, maxSteps: number, notes: string[]): Input[] {
   const converted = new Set<number>();
   /** The input each CPU is in the middle of (a fault until kvm_mmu_set_spte, a split until its tracepoint). */
   const open = new Map<number, Input>();
-  let skipped = 0;
+  let skipped = 0, elsewhere = 0;
   let cut = false;
   const add = (i: Input): boolean => {
     if (inputs.length >= maxSteps) { cut = true; return false; }
@@ -109,6 +111,8 @@ function deriveInputs(v: VmReplay, maxSteps: number, notes: string[]): Input[] {
     const line = rec.lineOf(seq);
     switch (e.fn) {
       case 'kvm_mmu_spte_requested': {
+        // A fault whose changes went to another address space (SMM): the model has none.
+        if (e.args?.address_space !== undefined) { elsewhere++; open.delete(cpu); break; }
         const priv = td ? e.root !== 'direct' : false;
         const gfn = strip(e.gfn!);
         const level = Math.min(e.level!, 3) as PgLevel;
@@ -149,6 +153,7 @@ function deriveInputs(v: VmReplay, maxSteps: number, notes: string[]): Input[] {
       }
     }
   }
+  if (elsewhere) notes.push(`${elsewhere} faults installed their SPTEs in another address space (SMM) and were left out`);
   if (skipped) notes.push(`${skipped} SPTE changes are not inputs the model can replay (write-protection, aging, page-table teardown) and were left out`);
   if (cut) notes.push(`only the first ${maxSteps} inputs were cross-checked`);
   return inputs;

@@ -22,7 +22,8 @@
 //    i.e. with the shared bit (struct kvm_mmu_page.gfn of that root's pages includes it).
 //  - which address space (as id 1 is SMM): only kvm_tdp_mmu_spte_changed prints it. A fault's
 //    kvm_mmu_set_spte goes where that fault's SPTE changes went; its kvm_page_fault and
-//    kvm_mmu_spte_requested, traced before anything names it, to address space 0.
+//    kvm_mmu_spte_requested, traced before anything names it, to address space 0 (annotated with
+//    args.address_space once the fault's changes name another).
 //  - which root instance: KVM replaces roots (kvm_tdp_mmu_invalidate_roots + a new root) but
 //    the trace does not name the root, so old and new roots of one kind share one table here.
 //  - entries never seen before: the trace starts mid-life, so the first old_spte of an entry is
@@ -192,6 +193,9 @@ interface CpuContext {
   /** Address space of the fault's SPTE changes: kvm_mmu_set_spte does not print one, and an
    *  SMM fault (as id 1) installs its SPTE there. 0 until the fault changes an SPTE. */
   faultAsId: number;
+  /** Events of address space 0 the fault's kvm_page_fault / kvm_mmu_spte_requested became:
+   *  annotated with the address space once a change names another (args.address_space). */
+  faultSeqs: number[];
   /** A huge → non-leaf change on this CPU still waiting for its kvm_mmu_split_huge_page. */
   pendingSplit: { as: AddressSpace; root: RootKind; gfn: number; level: PgLevel; old: Spte; seq: number; line: number } | null;
 }
@@ -275,7 +279,12 @@ export class TraceReplayer {
 
   private spteChanged(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SpteChanged): void {
     const as = this.space(vm, r.as_id, plan);
-    if (ctx.inFault) ctx.faultAsId = r.as_id;
+    if (ctx.inFault && r.as_id !== ctx.faultAsId) {
+      ctx.faultAsId = r.as_id;
+      const start = this.space(vm, 0, plan);
+      for (const seq of ctx.faultSeqs) start.builder.annotate(seq, { args: { address_space: as.key } });
+      ctx.faultSeqs.length = 0;
+    }
     const { root, gfn, how } = this.rootOf(as, plan, ctx, r);
     const level = r.level;
     const hits = this.hits;
@@ -316,9 +325,10 @@ export class TraceReplayer {
     ctx.faultPrivate = plan.vmType === 'tdx' ? bit === null : null;
     ctx.vcpu = r.vcpu;
     ctx.faultAsId = 0;
+    ctx.faultSeqs.length = 0;
     const f = this.fields(null, 0, 'none');
     f.root = ctx.faultPrivate ? 'mirror' : 'direct'; f.gfn = Number(r.address >> 12n); f.a = r.address; f.b = r.error_code; f.c = r.rip ?? 0n;
-    this.push(as, ctx, f);
+    ctx.faultSeqs.push(this.push(as, ctx, f));
   }
 
   private spteRequested(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SpteRequested): void {
@@ -327,12 +337,13 @@ export class TraceReplayer {
     if (!ctx.inFault) {
       ctx.faultPrivate = null;
       ctx.faultAsId = 0;
+      ctx.faultSeqs.length = 0;
     }
     ctx.inFault = true;
     const root: RootKind | undefined = plan.vmType !== 'tdx' ? 'direct' : ctx.faultPrivate === null ? undefined : ctx.faultPrivate ? 'mirror' : 'direct';
     const f = this.fields('kvm_tdp_mmu_map', 0, 'read');
     f.root = root; f.gfn = tableGfn(plan, root, r.gfn); f.level = r.level; f.a = r.pfn;
-    this.push(as, ctx, f);
+    ctx.faultSeqs.push(this.push(as, ctx, f));
   }
 
   private setSpte(vm: string, plan: VmPlan, ctx: CpuContext, r: TraceHeader & SetSpte): void {
@@ -532,7 +543,7 @@ export class TraceReplayer {
   private cpu(r: RecordHead): CpuContext {
     let c = this.cpuList[r.cpu];
     if (!c) {
-      c = { pid: r.pid, inFault: false, faultPrivate: null, vcpu: null, faultAsId: 0, pendingSplit: null };
+      c = { pid: r.pid, inFault: false, faultPrivate: null, vcpu: null, faultAsId: 0, faultSeqs: [], pendingSplit: null };
       this.cpus.set(r.cpu, c);
       this.cpuList[r.cpu] = c;
     }
@@ -543,6 +554,7 @@ export class TraceReplayer {
       c.faultPrivate = null;
       c.vcpu = null;
       c.faultAsId = 0;
+      c.faultSeqs.length = 0;
     }
     return c;
   }

@@ -57,6 +57,19 @@ describe('trace cross-check against the model', () => {
     assert.equal(d.actual, null);
   });
 
+  it('leaves out an SMM fault (its changes are in as id 1), which the replay marks on its address-space-0 records', async () => {
+    const t = await replay(new TraceText()
+      .fault(0xa0000n).requested(0xa0, 1, 0x600a0).changed(0xa0, 1, NP, leaf(0x600a0), 0, 1).setSpte(0xa0, 1, leaf(0x600a0))
+      .fault(0x101000n).requested(0x101, 1, 0x60101).changed(0x101, 1, NP, leaf(0x60101)).setSpte(0x101, 1, leaf(0x60101)));
+    const vm = t.vms.find((v) => v.key === 'vm')!.recording;
+    const marked = Array.from({ length: vm.length }, (_, i) => vm.event(i)).filter((e) => e.args?.address_space !== undefined);
+    assert.deepEqual(marked.map((e) => [e.fn, e.args!.address_space]), [['kvm_page_fault', 'vm/as1'], ['kvm_mmu_spte_requested', 'vm/as1']]);
+    const [r] = crossCheck(t);
+    assert.equal(r.firstDisagreement, null, formatCrossCheck([r], 'smm'));
+    assert.deepEqual(r.scenario.steps.map((s) => s.op === 'fault' && s.gfn), [0x101]);
+    assert.ok(r.notes.includes('1 faults installed their SPTEs in another address space (SMM) and were left out'), r.notes.join('; '));
+  });
+
   it('tolerates a trace that starts after the page tables were linked', async () => {
     // Only the leaf: the upper levels existed before tracing began.
     const t = await replay(new TraceText().requested(0x1234, 1, 0x5678).changed(0x1234, 1, NP, leaf(0x5678)).setSpte(0x1234, 1, leaf(0x5678)));
