@@ -42,6 +42,8 @@ export interface Disagreement {
   /** Trace line where that input starts, and of the first differing change (if the trace has it). */
   line: number;
   changeLine: number | null;
+  /** seq in the replay of the first differing trace change, else of the input's first record. */
+  traceSeq: number;
   /** The first differing change: what the model did and what the trace shows (null: nothing). */
   expected: string | null;
   actual: string | null;
@@ -66,6 +68,8 @@ export interface CrossCheckResult {
 interface Input {
   step: ScenarioStep;
   line: number;
+  /** Replay seq of the record the input starts with. */
+  seq: number;
   /** Replay seqs of the trace's SPTE changes belonging to this input. */
   changes: number[];
 }
@@ -120,10 +124,10 @@ function deriveInputs(v: VmReplay, maxSteps: number, notes: string[]): Input[] {
           const start = gfnRoundForLevel(gfn, level);
           if (!converted.has(start * 8 + level)) {
             converted.add(start * 8 + level);
-            add({ step: { op: 'convert', gfn: start, npages: pagesPerHpage(level), to: 'shared' }, line, changes: [] });
+            add({ step: { op: 'convert', gfn: start, npages: pagesPerHpage(level), to: 'shared' }, line, seq, changes: [] });
           }
         }
-        const input: Input = { step: { op: 'fault', gfn, private: priv, write: true, max_level: level, vcpu: e.vcpu ?? 0 }, line, changes: [] };
+        const input: Input = { step: { op: 'fault', gfn, private: priv, write: true, max_level: level, vcpu: e.vcpu ?? 0 }, line, seq, changes: [] };
         if (add(input)) open.set(cpu, input);
         break;
       }
@@ -142,10 +146,10 @@ function deriveInputs(v: VmReplay, maxSteps: number, notes: string[]): Input[] {
         if (o && o.step.op === 'fault') { o.changes.push(seq); break; }
         if (o && o.step.op === 'split') { o.changes.push(seq); break; }
         if (wasLeaf && is_shadow_present_pte(nu) && !is_last_spte(nu, level) && (level === 2 || level === 3)) {
-          const input: Input = { step: { op: 'split', gfn: strip(e.gfn!), level, private: e.root === 'mirror', shared: false }, line, changes: [seq] };
+          const input: Input = { step: { op: 'split', gfn: strip(e.gfn!), level, private: e.root === 'mirror', shared: false }, line, seq, changes: [seq] };
           if (add(input)) open.set(cpu, input);
         } else if (wasLeaf && !is_shadow_present_pte(nu) && !isFrozen(nu)) {
-          add({ step: { op: 'zap', gfn: strip(e.gfn!), npages: pagesPerHpage(level), private: e.root === 'mirror' }, line, changes: [seq] });
+          add({ step: { op: 'zap', gfn: strip(e.gfn!), npages: pagesPerHpage(level), private: e.root === 'mirror' }, line, seq, changes: [seq] });
         } else {
           skipped++;
         }
@@ -179,10 +183,11 @@ function scenarioOf(v: VmReplay, inputs: Input[], profile: ProfileName): Scenari
 /** Cross-check the address space 0 of every replayed VM. */
 export function crossCheck(t: TraceImport, opts: CrossCheckOptions = {}): CrossCheckResult[] {
   const profile = opts.profile ?? t.profile;
-  return t.vms.filter((v) => v.asId === 0).map((v) => crossCheckVm(v, profile, opts));
+  return t.vms.filter((v) => v.asId === 0).map((v) => crossCheckReplay(v, profile, opts));
 }
 
-function crossCheckVm(v: VmReplay, profile: ProfileName, opts: CrossCheckOptions): CrossCheckResult {
+/** Cross-check one replayed address space (the stepper's) with the model of `profile`. */
+export function crossCheckReplay(v: VmReplay, profile: ProfileName, opts: Omit<CrossCheckOptions, 'profile'> = {}): CrossCheckResult {
   const notes: string[] = [];
   const inputs = deriveInputs(v, opts.maxSteps ?? 20000, notes);
   const scenario = scenarioOf(v, inputs, profile);
@@ -231,6 +236,7 @@ function crossCheckVm(v: VmReplay, profile: ProfileName, opts: CrossCheckOptions
     result.firstDisagreement = {
       step: k, op: stepText(inputs[k].step), line: inputs[k].line,
       changeLine: at < actualEvents.length ? rec.lineOf(actualEvents[at].seq) : null,
+      traceSeq: at < actualEvents.length ? actualEvents[at].seq : inputs[k].seq,
       expected: expected[at] ?? null, actual: actual[at] ?? null, expectedAll: expected, actualAll: actual,
       modelSeq: at < expectedEvents.length ? expectedEvents[at].seq : null,
     };

@@ -10,7 +10,7 @@ export { TraceRecording } from './recording';
 export type { FindingRule, Severity, VmType } from './rules';
 export { summarize, formatSummary, hasProblems } from './summary';
 export type { TraceSummary } from './summary';
-export { crossCheck, formatCrossCheck, crossCheckToJSON } from './crosscheck';
+export { crossCheck, crossCheckReplay, formatCrossCheck, crossCheckToJSON } from './crosscheck';
 export type { CrossCheckOptions, CrossCheckResult, Disagreement } from './crosscheck';
 export { recordingToTrace, recordingTraceLines } from './export';
 export type { ExportOptions } from './export';

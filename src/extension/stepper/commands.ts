@@ -11,6 +11,7 @@ import { shippedScenarios, workspaceScenarios } from '../scenarios/scenarioTree'
 import { PROFILE_NAMES, type ProfileName } from '../../sim/types';
 import type { StepperController } from './controller';
 import { NAV_ACTIONS, type NavAction } from './protocol';
+import { CROSS_CHECK_COMMAND, crossCheckTrace } from './crossCheck';
 
 export const OPEN_SIMULATOR_COMMAND = 'tdpMmuSim.openSimulator';
 export const RUN_TO_LINE_COMMAND = 'tdpMmuSim.runToLine';
@@ -75,6 +76,7 @@ export function registerStepperCommands(services: ExtensionServices, controller:
       }))?.[0];
       if (uri) await controller.open({ kind: 'trace', path: uri.fsPath });
     }),
+    vscode.commands.registerCommand(CROSS_CHECK_COMMAND, () => crossCheckTrace(services, controller)),
     vscode.commands.registerCommand(SHOW_STEPPER_COMMAND, () => vscode.commands.executeCommand(OPEN_SIMULATOR_COMMAND)),
     vscode.commands.registerCommand(RUN_SCENARIO_COMMAND, (arg?: unknown, profile?: unknown) =>
       run(scenarioArg(arg), typeof profile === 'string' && (PROFILE_NAMES as readonly string[]).includes(profile) ? profile as ProfileName : undefined)),

@@ -14,6 +14,8 @@ import { StepperSession, type MoveEvent, type MoveOrigin } from './session';
 import { validatePersistedState } from './validate';
 
 export const STEPPING_CONTEXT = 'tdpMmuSim.stepping';
+/** Set while the stepper shows a replayed trace (what "Cross-check Trace" needs). */
+export const STEPPING_TRACE_CONTEXT = 'tdpMmuSim.steppingTrace';
 
 export interface OpenOptions {
   seq?: number;
@@ -87,7 +89,7 @@ export class StepperController implements vscode.Disposable {
       opts.panel?.dispose();
       return undefined;
     }
-    const session = new StepperSession(loaded.recording, loaded.source, loaded.vm);
+    const session = new StepperSession(loaded.recording, loaded.source, loaded.vm, loaded.replay);
     if (opts.filter) session.setFilter(opts.filter);
     if (opts.seq !== undefined) session.seek(opts.seq, 'restore');
     // Linking parses the kernel tree (seconds on a first run): the stepper shows at once with
@@ -113,6 +115,7 @@ export class StepperController implements vscode.Disposable {
     this.current = session;
     this.moveSub = session?.onDidMove((e) => this.moved.fire(e));
     void vscode.commands.executeCommand('setContext', STEPPING_CONTEXT, session !== undefined);
+    void vscode.commands.executeCommand('setContext', STEPPING_TRACE_CONTEXT, session?.replay !== undefined);
     this.sessionChanged.fire(session);
   }
 

@@ -21,6 +21,8 @@ export interface Loaded {
   vm: VmKind;
   /** The source with what loading decided (the address space chosen in a trace of several). */
   source: RecordingSource;
+  /** A trace's replayed address space. */
+  replay?: VmReplay;
 }
 
 export interface LoadContext {
@@ -83,7 +85,7 @@ async function loadTrace(source: TraceFileSource, ctx: LoadContext): Promise<Loa
     if (t.truncated) ctx.log(`${source.path}:${t.truncated.line}: the replay stopped here after ${t.truncated.maxEvents} events (tdpMmuSim.maxEvents)`);
     for (const v of vms) if (v !== shown) ctx.log(`${source.path}: also has ${v.key} (${v.recording.length} events), not shown`);
     for (const f of t.findings) ctx.log(`${source.path}:${f.line}: ${f.message}`);
-    return { recording: shown.recording, vm: shown.plan.vmType, source: vms.length > 1 ? { ...source, addressSpace: shown.key } : source };
+    return { recording: shown.recording, vm: shown.plan.vmType, source: vms.length > 1 ? { ...source, addressSpace: shown.key } : source, replay: shown };
   } catch (e) {
     if (e instanceof NotATraceError) throw new RecordingLoadError(e.message);
     if (e instanceof Error && e.name === 'AbortError') throw new vscode.CancellationError();

@@ -3,6 +3,7 @@
 // src/extension/stepper/debugBridge.ts) a debug session all follow the same StepperSession.
 // Pure: moves come from src/sim/navigate.ts, listeners are plain callbacks.
 import type { Recording } from '../../sim/types';
+import type { VmReplay } from '../../trace';
 import * as nav from '../../sim/navigate';
 import type { VmKind } from './format';
 import { buildPositionView, type Locate } from './positionView';
@@ -27,7 +28,8 @@ export class StepperSession {
   private seq = 0;
   private readonly listeners = new Set<(e: MoveEvent) => void>();
 
-  constructor(readonly rec: Recording, readonly source: RecordingSource, readonly vm: VmKind) {
+  /** `replay`: for a trace, its replayed address space (findings, plan; what a cross-check reads). */
+  constructor(readonly rec: Recording, readonly source: RecordingSource, readonly vm: VmKind, readonly replay?: VmReplay) {
     if (rec.length === 0) throw new Error(`${source.path}: the recording has no events to step through`);
     this.index = new RecordingIndex(rec);
     this.timeline = new Timeline(rec, this.index, vm);

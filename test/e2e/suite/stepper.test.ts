@@ -248,6 +248,23 @@ describe('stepper: trace replay', function () {
     assert.strictEqual(stepper.controller.session, smm, 'an address space the trace lacks must not replace the session');
   });
 
+  it('"Cross-check Trace with the Simulator" moves to the first change the model does not make, or says they agree', async () => {
+    type Result = { steps: number; agreed: number; firstDisagreement: { changeLine: number | null; expected: string | null; actual: string | null } | null };
+    const twoM = path.join(REPO, 'test/fixtures/trace/td-private-2m.ftrace.txt');
+    await vscode.commands.executeCommand('tdpMmuSim.openTrace', vscode.Uri.file(twoM));
+    const r = await vscode.commands.executeCommand<Result>('tdpMmuSim.crossCheckTrace');
+    assert.ok(r?.firstDisagreement, 'a TD trace with a 2M private leaf must disagree with the mainline model');
+    assert.deepStrictEqual([r.firstDisagreement.changeLine, r.firstDisagreement.expected, r.firstDisagreement.actual],
+      [24, 'mirror level 2 gfn 0x200: non-present → non-leaf', 'mirror level 2 gfn 0x200: non-present → leaf']);
+    const s = session();
+    assert.strictEqual(s.rec.event(s.position).fn, 'kvm_tdp_mmu_spte_changed');
+    assert.strictEqual((s.rec as unknown as { lineOf(seq: number): number }).lineOf(s.position), 24);
+
+    await vscode.commands.executeCommand('tdpMmuSim.openTrace', vscode.Uri.file(path.join(REPO, 'test/fixtures/trace/vmx-dirty-log.ftrace.txt')));
+    const ok = await vscode.commands.executeCommand<Result>('tdpMmuSim.crossCheckTrace');
+    assert.deepStrictEqual([ok?.firstDisagreement, ok?.agreed], [null, ok?.steps]);
+  });
+
   it('a file that is not a trace is refused and the session stays', async () => {
     const before = stepper.controller.session;
     await vscode.commands.executeCommand('tdpMmuSim.openTrace', vscode.Uri.file(path.join(REPO, 'test/fixtures/trace/not-a-trace.txt')));

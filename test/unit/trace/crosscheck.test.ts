@@ -47,6 +47,9 @@ describe('trace cross-check against the model', () => {
     assert.equal(d.actual, 'mirror level 2 gfn 0x200: non-present → leaf');
     assert.ok(d.changeLine !== null && d.changeLine > d.line);
     assert.equal(r.model!.event(d.modelSeq!).fn, 'handle_changed_spte');
+    // The trace event the stepper moves to is that change.
+    const vm = t.vms[0].recording;
+    assert.deepEqual([vm.lineOf(d.traceSeq), vm.event(d.traceSeq).fn], [d.changeLine, 'kvm_tdp_mmu_spte_changed']);
   });
 
   it('reports a fault that failed in the trace (a busy TDX module) where the model succeeds', async () => {
@@ -55,6 +58,8 @@ describe('trace cross-check against the model', () => {
     assert.ok(d);
     assert.equal(d.expected, 'mirror level 1 gfn 0x200: non-present → leaf');
     assert.equal(d.actual, null);
+    // Nothing in the trace to point at: the input's first record.
+    assert.equal(t.vms[0].recording.lineOf(d.traceSeq), d.line);
   });
 
   it('leaves out an SMM fault (its changes are in as id 1), which the replay marks on its address-space-0 records', async () => {
