@@ -46,7 +46,7 @@ export async function loadRecording(file: string, profile: ProfileName | undefin
     const recording = simulate(scenario, { maxEvents });
     const notes = maxEvents !== undefined && recording.length >= maxEvents
       ? [`${file}: the simulation stopped after ${maxEvents} events (maxEvents): the recording ends there`] : [];
-    return { recording, vm: scenario.vm.type, notes };
+    return { recording, vm: scenario.vm.type, notes, vcpus: scenario.vm.vcpus };
   } catch (e) {
     if (e instanceof SimInputError) throw new Error(`${file}: ${e.message}`);
     throw e;

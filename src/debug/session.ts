@@ -16,6 +16,7 @@ import { TDP_POSITION_EVENT, TDP_SEEK_REQUEST, type TdpPositionBody } from './br
 import { BreakpointSet, EXCEPTION_FILTERS, type BreakpointStatus, type Hit } from './breakpoints';
 import { compile, Fields, type Env } from './expr';
 import { framesOf, listingText, symbolicListing, type Frame } from './frames';
+import { KernelThreads } from './threads';
 import { noTreeLocator, type AnchorLocator } from './locator';
 import { entryKey, eventEnv, parseEntryKey, type EntryRef, type RecordLines, type ValueContext, type VmType } from './values';
 import { scopesOf, valueNode, type VarNode } from './variables';
@@ -43,6 +44,8 @@ export interface LoadedRecording {
   records?: RecordLines;
   /** Messages to show in the debug console (trace lines skipped, ...). */
   notes?: string[];
+  /** A scenario's vCPU count: one debug thread per vCPU plus the VM-wide context (threads.ts). */
+  vcpus?: number;
 }
 
 /** What the adapter needs from the rest of the product; src/debug/launch.ts wires the real ones. */
@@ -61,7 +64,8 @@ export interface SessionDeps {
   runSlice?: number;
 }
 
-const THREAD_ID = 1;
+/** Frame ids of threads other than the stopped one: THREAD_FRAMES * thread id + index. */
+const THREAD_FRAMES = 10000;
 /** Events checked between yields while running, so that pause and other requests get through. */
 const RUN_SLICE = 20000;
 
@@ -84,6 +88,11 @@ export class TdpDebugSession extends LoggingDebugSession {
   private configured!: Promise<void>;
   private configurationDone!: () => void;
   private frames: Frame[] = [];
+  private threads = new KernelThreads('simulated kernel');
+  /** The thread that ran the current event. */
+  private thread = 1;
+  /** Frames of the other threads that a client asked for since the last stop, by frame id. */
+  private otherFrames = new Map<number, Frame>();
   /** The call the top frame is making at the current event, if it is not entered yet. */
   private calling?: SimEvent;
   private readonly vars = new Handles<() => VarNode[]>();
@@ -236,6 +245,7 @@ export class TdpDebugSession extends LoggingDebugSession {
     this.launchArgs = args;
     this.rec = loaded.recording;
     this.ctx = { rec: loaded.recording, vm: loaded.vm, records: loaded.records };
+    this.threads = new KernelThreads(loaded.recording.name, loaded.vcpus);
     for (const n of loaded.notes ?? []) this.console(n);
     const tree = args.kernelTree ? path.resolve(base, args.kernelTree) : this.deps.defaultTree;
     this.locator = noTreeLocator();
@@ -352,7 +362,7 @@ export class TdpDebugSession extends LoggingDebugSession {
   // ---- execution control ----------------------------------------------------------------------------
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
-    response.body = { threads: [new Thread(THREAD_ID, this.rec ? `${this.rec.name} (simulated kernel)` : 'simulated kernel')] };
+    response.body = { threads: this.threads.list.map((t) => new Thread(t.id, t.name)) };
     this.sendResponse(response);
   }
 
@@ -477,14 +487,15 @@ export class TdpDebugSession extends LoggingDebugSession {
     this.pos = seq;
     if (reason !== 'exception' && reason !== 'breakpoint' && reason !== 'function breakpoint' && reason !== 'data breakpoint') this.lastHit = undefined;
     this.vars.reset();
+    this.otherFrames.clear();
     // A callee not entered yet (the event is its call, made at a line of the caller) is not a
     // frame of its own here, as in any debugger stopped on a call line: the caller's frame is on
     // top at that line, and the call's arguments are its "Calling ...()" scope.
-    const records = this.ctx!.records;
-    const frames = framesOf(this.rec!, seq, this.locator, records && ((s) => ({ file: records.file, line: records.lineOf(s), column: 1 })));
+    const frames = this.framesAt(seq);
     this.calling = frames.length > 1 && !frames[0].focus ? frames[0].event : undefined;
     this.frames = this.calling ? frames.slice(1) : frames;
-    const ev = new StoppedEvent(reason, THREAD_ID) as DebugProtocol.StoppedEvent;
+    this.thread = this.threads.idAt(this.rec!, seq);
+    const ev = new StoppedEvent(reason, this.thread) as DebugProtocol.StoppedEvent;
     ev.body.description = description;
     ev.body.allThreadsStopped = true;
     if (hitIds?.length) ev.body.hitBreakpointIds = hitIds;
@@ -496,11 +507,31 @@ export class TdpDebugSession extends LoggingDebugSession {
 
   // ---- inspection -----------------------------------------------------------------------------------
 
+  private framesAt(seq: number): Frame[] {
+    const records = this.ctx!.records;
+    return framesOf(this.rec!, seq, this.locator, records && ((s) => ({ file: records.file, line: records.lineOf(s), column: 1 })));
+  }
+
+  /** The stopped thread's frames (ids from 1), or another thread's where it last ran. */
+  private threadFrames(threadId: number): { frames: Frame[]; firstId: number } {
+    if (threadId === this.thread || !this.rec) return { frames: this.frames, firstId: 1 };
+    const last = this.threads.has(threadId) ? this.threads.lastEventOf(this.rec, threadId, this.pos) : undefined;
+    const frames = last === undefined ? [] : this.framesAt(last);
+    const firstId = THREAD_FRAMES * threadId + 1;
+    frames.forEach((f, i) => this.otherFrames.set(firstId + i, f));
+    return { frames, firstId };
+  }
+
+  private frameById(id: number): Frame | undefined {
+    return id < THREAD_FRAMES ? this.frames[id - 1] : this.otherFrames.get(id);
+  }
+
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+    const { frames: all, firstId } = this.threadFrames(args.threadId);
     const start = args.startFrame ?? 0;
-    const count = args.levels || this.frames.length;
-    const frames = this.frames.slice(start, start + count).map((f, i) => {
-      const id = start + i + 1;
+    const count = args.levels || all.length;
+    const frames = all.slice(start, start + count).map((f, i) => {
+      const id = firstId + start + i;
       const src = f.source;
       const source = src.kind === 'file'
         ? new Source(path.basename(src.path), this.convertDebuggerPathToClient(src.path))
@@ -509,7 +540,7 @@ export class TdpDebugSession extends LoggingDebugSession {
       if (src.kind === 'symbolic') (source as DebugProtocol.Source).presentationHint = 'deemphasize';
       return new StackFrame(id, f.name, source, this.convertDebuggerLineToClient(src.line), 1);
     });
-    response.body = { stackFrames: frames, totalFrames: this.frames.length };
+    response.body = { stackFrames: frames, totalFrames: all.length };
     this.sendResponse(response);
   }
 
@@ -531,7 +562,7 @@ export class TdpDebugSession extends LoggingDebugSession {
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
-    const frame = this.frames[args.frameId - 1];
+    const frame = this.frameById(args.frameId);
     const scopes = this.ctx ? scopesOf(this.ctx, this.pos, frame?.event, args.frameId === 1 ? this.calling : undefined) : [];
     response.body = {
       scopes: scopes.map((s) => {
@@ -559,7 +590,7 @@ export class TdpDebugSession extends LoggingDebugSession {
 
   /** The expression environment of a frame: its call event's values, the stopped state. */
   private envFor(frameId: number | undefined, opts?: { absentEntries?: boolean }): Env {
-    const frame = frameId ? this.frames[frameId - 1] : this.frames[0];
+    const frame = frameId ? this.frameById(frameId) : this.frames[0];
     const ev: SimEvent = frame?.event ?? this.rec!.event(this.pos);
     return eventEnv(this.ctx!, ev, this.pos, this.bps!.expressionNames(), opts);
   }

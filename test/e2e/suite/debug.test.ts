@@ -98,6 +98,27 @@ describe('debugging a scenario (tdp-mmu-sim debugger)', function () {
     await vscode.debug.stopDebugging(session);
   });
 
+  it('a race of two vCPUs: VS Code gets a thread per vCPU and focuses the one that hit the breakpoint', async () => {
+    const scenario = path.join(vscode.extensions.getExtension(ID)!.extensionPath, 'scenarios/race-frozen-spte.tdpsim.yaml');
+    const fbp = new vscode.FunctionBreakpoint('tdp_mmu_set_spte_atomic', true, 'vcpu == 1');
+    vscode.debug.addBreakpoints([fbp]);
+    try {
+      const stopped = nextPosition(api, (p) => p.reason === 'function breakpoint');
+      assert.ok(await vscode.debug.startDebugging(undefined, { type: 'tdp-mmu-sim', request: 'launch', name: 'e2e: race', scenario }));
+      const pos = await stopped;
+      assert.strictEqual(pos.recording?.event(pos.seq).vcpu, 1);
+      const { threads } = await pos.session.customRequest('threads');
+      assert.deepStrictEqual(threads.map((t: { name: string }) => t.name), ['VM (ioctls, MMU notifiers, teardown)', 'vCPU 0', 'vCPU 1']);
+      const focused = await until(() => vscode.debug.activeStackItem instanceof vscode.DebugStackFrame && vscode.debug.activeStackItem);
+      assert.strictEqual((focused as vscode.DebugStackFrame).threadId, 3, 'vCPU 1 is focused');
+      const other = await pos.session.customRequest('stackTrace', { threadId: 2 });
+      assert.ok(other.stackFrames.length > 0, 'vCPU 0 shows where it last ran');
+      await vscode.debug.stopDebugging(pos.session);
+    } finally {
+      vscode.debug.removeBreakpoints([fbp]);
+    }
+  });
+
   it('a launch without maxEvents stops the simulation at the tdpMmuSim.maxEvents setting', async () => {
     const config = vscode.workspace.getConfiguration('tdpMmuSim');
     await config.update('maxEvents', 40, vscode.ConfigurationTarget.Global);

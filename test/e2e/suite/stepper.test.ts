@@ -277,6 +277,7 @@ describe('stepper and debugger: one session, one position', function () {
   let api: ExtensionApi;
 
   before(async () => {
+    await useExtension();
     api = await vscode.extensions.getExtension<ExtensionApi>(ID)!.activate();
     await setKernelTree(fixture('hugepage-rfc-v2'));
   });

@@ -55,9 +55,11 @@ describe('debug adapter over DAP', function () {
   it('launches a scenario and stops on entry at its first step', async () => {
     const st = await launchWith(a.dc, { scenario: SPLIT, kernelTree: tree('hugepage-rfc-v2'), stopOnEntry: true });
     assert.equal(st.body.reason, 'entry');
+    // One vCPU: one thread (several vCPUs: one per kernel context, see the race test).
     const threads = await a.dc.threadsRequest();
-    assert.equal(threads.body.threads.length, 1);
-    const top = await topFrame(a.dc);
+    assert.deepEqual(threads.body.threads.map((t) => [t.id, t.name]), [[1, 'split a private 2M mapping under write mmu_lock (RFC v2) (simulated kernel)']]);
+    assert.equal(st.body.threadId, 1);
+    const top = await topFrame(a);
     assert.equal(top.name, 'step 0: fault');
     assert.equal(top.source?.path, SPLIT);
     assert.equal(top.line, yamlLine(SPLIT, /- fault:/));
@@ -75,7 +77,7 @@ describe('debug adapter over DAP', function () {
     assert.deepEqual(st.body.hitBreakpointIds, [bps[0].id]);
     // Stopped on the call line: the callee is not a frame yet (as in any debugger), its
     // arguments are the top frame's "Calling split_external_spt()" scope.
-    const frames = (await a.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+    const frames = (await a.dc.stackTraceRequest({ threadId: a.thread() })).body.stackFrames;
     assert.deepEqual(frames.map((f) => f.name).slice(0, 5),
       ['tdp_mmu_set_spte', 'tdp_mmu_iter_set_spte', 'tdp_mmu_link_sp', 'tdp_mmu_split_huge_page', 'tdp_mmu_split_huge_pages_root']);
     assert.deepEqual([frames[0].source?.path, frames[0].line], [file, callLine]);
@@ -87,7 +89,7 @@ describe('debug adapter over DAP', function () {
     assert.equal(calling.get('shared')!.value, 'false');
     // One step in: inside split_external_spt(), at its kvm_x86_ops call.
     await stopAfter(a.dc, () => a.dc.stepInRequest({ threadId: 1 }));
-    const inside = (await a.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+    const inside = (await a.dc.stackTraceRequest({ threadId: a.thread() })).body.stackFrames;
     assert.deepEqual(inside.slice(0, 2).map((f) => [f.name, f.line]), [
       ['split_external_spt', lineIn(file, 'split_external_spt', /kvm_x86_call\(split_external_spt\)/)], ['tdp_mmu_set_spte', callLine]]);
   });
@@ -108,8 +110,8 @@ describe('debug adapter over DAP', function () {
     // The function's first line stops on the call of tdp_mmu_set_spte itself.
     const st = await stopAfter(a.dc, () => a.dc.continueRequest({ threadId: 1 }));
     assert.equal(st.body.reason, 'breakpoint');
-    assert.equal((await topFrame(a.dc)).name, 'tdp_mmu_set_spte');
-    assert.equal((await topFrame(a.dc)).line, fnLine);
+    assert.equal((await topFrame(a)).name, 'tdp_mmu_set_spte');
+    assert.equal((await topFrame(a)).line, fnLine);
   });
 
   it('without a kernel tree, frames are symbolic listings and kernel lines cannot be verified', async () => {
@@ -117,7 +119,7 @@ describe('debug adapter over DAP', function () {
       await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'tdp_mmu_set_spte' }] });
     });
     await stopAfter(a.dc, () => a.dc.continueRequest({ threadId: 1 }));
-    const top = await topFrame(a.dc);
+    const top = await topFrame(a);
     assert.equal(top.name, 'tdp_mmu_set_spte');
     assert.equal(top.source?.path, undefined);
     assert.equal(top.source?.name, 'tdp_mmu.c (not in this tree)');
@@ -141,7 +143,7 @@ describe('debug adapter over DAP', function () {
     assert.equal(await seqNow(a), demote.seq);
     // Stopped on the SEAMCALL: its caller is the top frame, the SEAMCALL and its result are the
     // "Calling" scope; a condition on the breakpoint would see the SEAMCALL's own values.
-    const top = await topFrame(a.dc);
+    const top = await topFrame(a);
     assert.equal(top.name, demote.stack[demote.stack.length - 2]);
     const calling = await scopeVars(a.dc, top.id, 'Calling SEAMCALL TDH.MEM.PAGE.DEMOTE()');
     assert.equal(calling.get('ret')!.value, JSON.stringify(demote.result));
@@ -282,10 +284,10 @@ describe('debug adapter over DAP', function () {
     });
     assert.equal(st.body.reason, 'exception');
     assert.equal(await seqNow(a), bug.seq);
-    const info = await a.dc.exceptionInfoRequest({ threadId: 1 });
+    const info = await a.dc.exceptionInfoRequest({ threadId: a.thread() });
     assert.equal(info.body.exceptionId, 'KVM_BUG_ON');
     assert.equal(info.body.description, bug.message);
-    const top = await topFrame(a.dc);
+    const top = await topFrame(a);
     assert.equal(top.name, 'tdp_mmu_set_spte');
     assert.deepEqual([top.source?.path, top.line], [tdpMmuC('mainline'), lineIn(tdpMmuC('mainline'), 'tdp_mmu_set_spte', /KVM_BUG_ON\(is_shadow_present_pte\(new_spte\)/)]);
     assert.equal(await evaluate(a, 'vm_bugged'), 'true');
@@ -386,9 +388,9 @@ describe('debug adapter over DAP', function () {
     });
     assert.equal(st.body.reason, 'exception');
     assert.equal(await seqNow(a), inv.seq);
-    const info = await a.dc.exceptionInfoRequest({ threadId: 1 });
+    const info = await a.dc.exceptionInfoRequest({ threadId: a.thread() });
     assert.deepEqual([info.body.exceptionId, info.body.description], ['invariant violation', finding.message]);
-    const frames = (await a.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+    const frames = (await a.dc.stackTraceRequest({ threadId: a.thread() })).body.stackFrames;
     const bottom = frames[frames.length - 1];
     assert.deepEqual([bottom.source?.path, bottom.line], [trace, finding.line]);
     assert.ok(frames.some((f) => f.name === 'handle_changed_spte' && f.source?.path === tdpMmuC('mainline')), frames.map((f) => f.name).join(' < '));
@@ -413,7 +415,7 @@ describe('debug adapter over DAP', function () {
     const b = await startAdapter(defaultSessionDeps({ env: {} }));
     try {
       await launchWith(b.dc, { scenario: trace, addressSpace: 'vm/as1', stopOnEntry: true });
-      const frames = (await b.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+      const frames = (await b.dc.stackTraceRequest({ threadId: b.thread() })).body.stackFrames;
       assert.deepEqual([frames[frames.length - 1].source?.path, frames[frames.length - 1].line], [trace, smmLine], 'stopped on the first SMM record');
       await b.dc.disconnectRequest({});
     } finally {
@@ -448,7 +450,7 @@ describe('debug adapter over DAP', function () {
     assert.ok(output.some((o) => /: \d+ events, profile hugepage-rfc-v2, no kernel tree/.test(o)), output.join(''));
     assert.ok(output.some((o) => o.includes(`kernel tree ${path.join(REPO, 'no/such/tree')} cannot be used: `)), output.join(''));
     await stopAfter(a.dc, () => a.dc.continueRequest({ threadId: 1 }));
-    const top = await topFrame(a.dc);
+    const top = await topFrame(a);
     assert.equal(top.source?.path, undefined);
     assert.equal(top.source?.name, 'tdp_mmu.c (not in this tree)');
   });
@@ -487,6 +489,35 @@ describe('debug adapter over DAP', function () {
     await a.dc.initializeRequest();
     const fault = path.join(REPO, 'scenarios/private-4k-fault.tdpsim.yaml');
     await assert.rejects(a.dc.launchRequest({ scenario: fault, maxEvents: 0 } as DebugProtocol.LaunchRequestArguments), /'maxEvents' must be a positive integer \(got 0\)/);
+  });
+
+  it('a race: one thread per vCPU; the other vCPU shows where it last ran, with its own values', async () => {
+    const race = path.join(REPO, 'scenarios/race-frozen-spte.tdpsim.yaml');
+    const evs = events(simulated(race));
+    // The losing vCPU's failed freeze, and vCPU 0's latest event before it.
+    const lost = evs.find((e) => e.vcpu === 1 && e.fn === 'try_cmpxchg64' && e.result === 'false')
+      ?? evs.find((e) => e.vcpu === 1 && e.kind === 'call' && e.fn === 'tdp_mmu_set_spte_atomic')!;
+    const other = [...evs.slice(0, lost.seq)].reverse().find((e) => e.vcpu === 0)!;
+    const st = await launchWith(a.dc, { scenario: race }, async () => {
+      await a.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: lost.fn, condition: `vcpu == 1 && seq == ${lost.seq}` }] });
+    });
+    assert.equal(await seqNow(a), lost.seq);
+    const threads = (await a.dc.threadsRequest()).body.threads;
+    assert.deepEqual(threads.map((t) => t.name), ['VM (ioctls, MMU notifiers, teardown)', 'vCPU 0', 'vCPU 1']);
+    assert.equal(st.body.threadId, 3, 'stopped on vCPU 1');
+    assert.equal(st.body.allThreadsStopped, true);
+    const mine = (await a.dc.stackTraceRequest({ threadId: 3 })).body.stackFrames;
+    const theirs = (await a.dc.stackTraceRequest({ threadId: 2 })).body.stackFrames;
+    assert.ok(theirs.length > 1, 'vCPU 0 has a stack');
+    assert.ok(theirs.every((f) => f.id > 20000) && mine.every((f) => f.id < 10000), 'frame ids are per thread');
+    assert.equal(theirs[theirs.length - 1].name, mine[mine.length - 1].name, 'both run in the race step');
+    // vCPU 0's top frame is its latest event (or, for a call not entered yet, the caller).
+    assert.ok([other.stack[other.stack.length - 1], other.stack[other.stack.length - 2]].includes(theirs[0].name), `${theirs[0].name} vs ${other.stack.join(' > ')}`);
+    assert.ok((await a.dc.scopesRequest({ frameId: theirs[0].id })).body.scopes.length > 0, 'its frames have scopes');
+    // Session-wide names stay the position's, whichever frame asks.
+    assert.equal(await evaluate(a, 'vcpu', theirs[0].id), '1');
+    // The VM-wide thread has not run anything yet in this scenario.
+    assert.deepEqual((await a.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames, []);
   });
 
   it('a scenario with errors fails the launch with file:line:column', async () => {

@@ -8,6 +8,8 @@ import { TdpDebugSession, type SessionDeps } from '../../../src/debug/session';
 export interface Adapter {
   dc: DebugClient;
   session: () => TdpDebugSession | undefined;
+  /** The thread of the last stop (threads.ts: the kernel context that ran the event). */
+  thread(): number;
   close(): Promise<void>;
 }
 
@@ -23,9 +25,12 @@ export async function startAdapter(deps: SessionDeps): Promise<Adapter> {
   const dc = new DebugClient('node', 'unused', 'tdp-mmu-sim');
   dc.defaultTimeout = 10000;
   await dc.start(port);
+  let thread = 1;
+  dc.on('stopped', (e: DebugProtocol.StoppedEvent) => { thread = e.body.threadId ?? thread; });
   return {
     dc,
     session: () => session,
+    thread: () => thread,
     async close() {
       await dc.stop().catch(() => undefined);
       await new Promise<void>((r) => server.close(() => r()));
@@ -54,8 +59,8 @@ export async function stopAfter(dc: DebugClient, move: () => Promise<unknown>): 
   return stopped;
 }
 
-export async function topFrame(dc: DebugClient): Promise<DebugProtocol.StackFrame> {
-  const st = await dc.stackTraceRequest({ threadId: 1 });
+export async function topFrame(a: Adapter): Promise<DebugProtocol.StackFrame> {
+  const st = await a.dc.stackTraceRequest({ threadId: a.thread() });
   return st.body.stackFrames[0];
 }
 
