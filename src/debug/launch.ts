@@ -1,12 +1,11 @@
 // What a launch of the debug adapter loads, wired to the real product: a *.tdpsim.yaml scenario
 // is simulated, anything else is replayed as an ftrace / trace-cmd text file (src/trace/);
 // kernel trees go through the source linker. Shared by the inline adapter (src/extension/debug/) and `tdp-sim dap`.
-import type { ProfileName } from '../sim/types';
 import { loadScenarioFile, ScenarioError, formatIssue } from '../sim/scenario';
 import { SimInputError, simulate } from '../sim/simulate';
 import { fileSource, formatWarning, importTrace, looksLikeNoTrace, NotATraceError, replayNamed, replaysByEvents } from '../trace';
 import { treeLocator, treeOfFile } from './linker';
-import type { LoadedRecording, SessionDeps } from './session';
+import type { LoadOptions, LoadedRecording, SessionDeps } from './session';
 
 const SCENARIO_FILE = /\.ya?ml$/i;
 /** Findings listed in the debug console at launch; all of them remain stops of the invariant filter. */
@@ -22,19 +21,22 @@ export interface DepsOptions {
 
 export function defaultSessionDeps(o: DepsOptions): SessionDeps {
   return {
-    load: (file, profile, maxEvents, addressSpace) => loadRecording(file, profile, o.cwd, maxEvents, addressSpace),
+    load: (file, opts) => loadRecording(file, { cwd: o.cwd, ...opts }),
     locator: (tree, profile) => treeLocator(tree, profile, o.wasmDir),
     treeOfFile,
     defaultTree: o.env.TDP_KERNEL_TREE || undefined,
   };
 }
 
-/** Simulate a scenario file, or replay an ftrace / trace-cmd text file (its address space
- *  `addressSpace`), stopping after about maxEvents events. Errors name the file (and line and
- *  column for scenarios). */
-export async function loadRecording(file: string, profile: ProfileName | undefined, cwd?: string, maxEvents?: number, addressSpace?: string): Promise<LoadedRecording> {
-  if (!SCENARIO_FILE.test(file)) return loadTrace(file, profile, maxEvents, addressSpace);
-  if (addressSpace !== undefined) throw new Error(`launch: 'addressSpace' is for traces; ${file} is a scenario`);
+/** Simulate a scenario file, or replay an ftrace / trace-cmd text file (VMs told apart by
+ *  `vmIdentity`, the address space `addressSpace`), stopping after about maxEvents events.
+ *  Errors name the file (and line and column for scenarios). */
+export async function loadRecording(file: string, opts: LoadOptions = {}): Promise<LoadedRecording> {
+  const { profile, cwd, maxEvents } = opts;
+  if (!SCENARIO_FILE.test(file)) return loadTrace(file, opts);
+  for (const a of ['addressSpace', 'vmIdentity'] as const) {
+    if (opts[a] !== undefined) throw new Error(`launch: '${a}' is for traces; ${file} is a scenario`);
+  }
   let scenario;
   try {
     scenario = loadScenarioFile(file, { profile, cwd });
@@ -55,10 +57,10 @@ export async function loadRecording(file: string, profile: ProfileName | undefin
 
 /** Replay a trace (profile default mainline). The first replayed VM address space is debugged;
  *  the others, warnings and findings are reported as notes. */
-async function loadTrace(file: string, profile: ProfileName | undefined, maxEvents: number | undefined, addressSpace: string | undefined): Promise<LoadedRecording> {
+async function loadTrace(file: string, { profile, maxEvents, addressSpace, vmIdentity }: LoadOptions): Promise<LoadedRecording> {
   let t;
   try {
-    t = await importTrace(fileSource(file), { profile, maxEvents });
+    t = await importTrace(fileSource(file), { profile, maxEvents, vmIdentity });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (e instanceof NotATraceError) throw new Error(err.message);

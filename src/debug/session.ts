@@ -33,6 +33,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   /** A trace of several address spaces: which to replay ("vm/as1", "tgid:42"); default the one
    *  with the most events. */
   addressSpace?: string;
+  /** A trace: 'tgid' makes each TGID a VM (src/trace/replay.ts); default 'single'. */
+  vmIdentity?: 'single' | 'tgid';
   /** Base for a relative `scenario` / `kernelTree` (defaults to the adapter's cwd). */
   cwd?: string;
 }
@@ -48,11 +50,14 @@ export interface LoadedRecording {
   vcpus?: number;
 }
 
+/** How to load a recording: the launch attributes that shape it. */
+export type LoadOptions = Pick<LaunchArguments, 'profile' | 'maxEvents' | 'addressSpace' | 'vmIdentity' | 'cwd'>;
+
 /** What the adapter needs from the rest of the product; src/debug/launch.ts wires the real ones. */
 export interface SessionDeps {
   /** Simulate the scenario or import the trace (at most about maxEvents events). Throws an Error
    *  whose message names file and line. */
-  load(scenario: string, profile: ProfileName | undefined, maxEvents?: number, addressSpace?: string): Promise<LoadedRecording>;
+  load(scenario: string, opts: LoadOptions): Promise<LoadedRecording>;
   /** The anchor locator for a kernel tree. Throws when the tree is unusable. */
   locator(tree: string, profile: ProfileName): Promise<AnchorLocator>;
   /** The kernel tree a C file belongs to (from its arch/x86/kvm/ path), if it looks like one. */
@@ -238,9 +243,12 @@ export class TdpDebugSession extends LoggingDebugSession {
     if (args.addressSpace !== undefined && (typeof args.addressSpace !== 'string' || args.addressSpace === '')) {
       throw new Error(`launch: 'addressSpace' must name an address space of the trace, e.g. "vm/as1" (got ${JSON.stringify(args.addressSpace)})`);
     }
+    if (args.vmIdentity !== undefined && args.vmIdentity !== 'single' && args.vmIdentity !== 'tgid') {
+      throw new Error(`launch: 'vmIdentity' must be "single" or "tgid" (got ${JSON.stringify(args.vmIdentity)})`);
+    }
     const base = args.cwd ?? process.cwd();
     const scenario = path.resolve(base, args.scenario);
-    const loaded = await this.deps.load(scenario, args.profile, args.maxEvents, args.addressSpace);
+    const loaded = await this.deps.load(scenario, { profile: args.profile, maxEvents: args.maxEvents, addressSpace: args.addressSpace, vmIdentity: args.vmIdentity });
     if (loaded.recording.length === 0) throw new Error(`${scenario}: the simulation produced no events`);
     this.launchArgs = args;
     this.rec = loaded.recording;

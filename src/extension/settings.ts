@@ -13,6 +13,8 @@ export interface Settings {
   hoverEnabled: boolean;
   codeLensEnabled: boolean;
   maxEvents: number;
+  /** How a replayed trace tells VMs apart (src/trace/replay.ts). */
+  traceVmIdentity: 'single' | 'tgid';
   /** Scenario globs or paths for the review's behaviour diff; [] = shipped + workspace (review/scenarioChoice.ts). */
   reviewScenarios: string[];
 }
@@ -25,6 +27,7 @@ export const SETTING_KEYS: { readonly [F in keyof Settings]: string } = {
   hoverEnabled: 'tdpMmuSim.hover.enabled',
   codeLensEnabled: 'tdpMmuSim.codeLens.enabled',
   maxEvents: 'tdpMmuSim.maxEvents',
+  traceVmIdentity: 'tdpMmuSim.trace.vmIdentity',
   reviewScenarios: 'tdpMmuSim.review.scenarios',
 };
 

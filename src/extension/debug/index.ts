@@ -70,7 +70,12 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
       void vscode.window.showErrorMessage(`TDP MMU Simulator: scenario ${scenario} does not exist${SCENARIO.test(scenario) ? '' : ' (expected a *.tdpsim.yaml scenario or an ftrace text file)'}.`);
       return undefined;
     }
-    const resolved: vscode.DebugConfiguration = { ...config, scenario, cwd: config.cwd ?? base, maxEvents: config.maxEvents ?? this.services.settings.current.maxEvents };
+    const current = this.services.settings.current;
+    const resolved: vscode.DebugConfiguration = {
+      ...config, scenario, cwd: config.cwd ?? base, maxEvents: config.maxEvents ?? current.maxEvents,
+      // A trace (anything but YAML, as src/debug/launch.ts decides) tells VMs apart as set.
+      ...(/\.ya?ml$/i.test(scenario) ? {} : { vmIdentity: config.vmIdentity ?? current.traceVmIdentity }),
+    };
     if (!resolved.kernelTree) {
       const tree = await this.services.settings.kernelTree();
       if (tree.root) resolved.kernelTree = tree.root;

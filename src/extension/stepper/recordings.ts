@@ -66,6 +66,7 @@ async function loadTrace(source: TraceFileSource, ctx: LoadContext): Promise<Loa
       signal: abort.signal,
       profile: profileFor(source, ctx.settings),
       maxEvents: ctx.settings.maxEvents,
+      vmIdentity: ctx.settings.traceVmIdentity,
       onProgress: (p) => {
         const fraction = p.totalBytes ? p.bytesRead / p.totalBytes : undefined;
         ctx.progress(`${p.records.toLocaleString()} records`, fraction === undefined ? undefined : fraction - reported);

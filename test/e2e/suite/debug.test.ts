@@ -119,6 +119,22 @@ describe('debugging a scenario (tdp-mmu-sim debugger)', function () {
     }
   });
 
+  it('a trace launch without vmIdentity takes tdpMmuSim.trace.vmIdentity', async () => {
+    const config = vscode.workspace.getConfiguration('tdpMmuSim');
+    await config.update('trace.vmIdentity', 'tgid', vscode.ConfigurationTarget.Global);
+    try {
+      const trace = path.join(REPO, 'test/fixtures/trace/two-vms-tgid.ftrace.txt');
+      const stopped = nextPosition(api, (p) => p.reason === 'entry');
+      assert.ok(await vscode.debug.startDebugging(undefined, { type: 'tdp-mmu-sim', request: 'launch', name: 'e2e: tgid', scenario: trace, stopOnEntry: true }));
+      const pos = await stopped;
+      assert.strictEqual(pos.session.configuration.vmIdentity, 'tgid');
+      assert.match(pos.recording?.name ?? '', /\[tgid:3100\]/);
+      await vscode.debug.stopDebugging(pos.session);
+    } finally {
+      await config.update('trace.vmIdentity', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('a launch without maxEvents stops the simulation at the tdpMmuSim.maxEvents setting', async () => {
     const config = vscode.workspace.getConfiguration('tdpMmuSim');
     await config.update('maxEvents', 40, vscode.ConfigurationTarget.Global);

@@ -248,6 +248,27 @@ describe('stepper: trace replay', function () {
     assert.strictEqual(stepper.controller.session, smm, 'an address space the trace lacks must not replace the session');
   });
 
+  it('with tdpMmuSim.trace.vmIdentity "tgid" a host trace of two VMs opens as two, and the user picks one', async () => {
+    const config = vscode.workspace.getConfiguration('tdpMmuSim');
+    await config.update('trace.vmIdentity', 'tgid', vscode.ConfigurationTarget.Global);
+    try {
+      await until('the setting', () => stepper.controller !== undefined && vscode.workspace.getConfiguration('tdpMmuSim').get('trace.vmIdentity') === 'tgid');
+      const file = path.join(REPO, 'test/fixtures/trace/two-vms-tgid.ftrace.txt');
+      const opening = vscode.commands.executeCommand('tdpMmuSim.openTrace', vscode.Uri.file(file));
+      let done = false;
+      void opening.then(() => { done = true; }, () => { done = true; });
+      for (let i = 0; i < 60 && !done; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        if (!done) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      }
+      await opening;
+      assert.deepStrictEqual(session().source, { kind: 'trace', path: file, addressSpace: 'tgid:3100' });
+      assert.strictEqual(session().rec.length, 11);
+    } finally {
+      await config.update('trace.vmIdentity', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('"Cross-check Trace with the Simulator" moves to the first change the model does not make, or says they agree', async () => {
     type Result = { steps: number; agreed: number; firstDisagreement: { changeLine: number | null; expected: string | null; actual: string | null } | null };
     const twoM = path.join(REPO, 'test/fixtures/trace/td-private-2m.ftrace.txt');

@@ -434,6 +434,26 @@ describe('debug adapter over DAP', function () {
     }
   });
 
+  it('"vmIdentity": "tgid" replays each VMM process of a host trace as its own VM', async () => {
+    const trace = path.join(REPO, 'test/fixtures/trace/two-vms-tgid.ftrace.txt');
+    const output: string[] = [];
+    a.dc.on('output', (e: DebugProtocol.OutputEvent) => output.push(e.body.output));
+    await launchWith(a.dc, { scenario: trace, vmIdentity: 'tgid', stopOnEntry: true });
+    assert.ok(output.some((o) => o.includes('records as tgid:3100 (vmx:')), output.join(''));
+    assert.ok(output.some((o) => o.includes('also has tgid:4100 (7 events)')), output.join(''));
+    assert.ok(!output.some((o) => o.includes('old-spte') || o.includes('warning:')), 'no findings once the VMs are apart');
+    await a.dc.disconnectRequest({});
+    const b = await startAdapter(defaultSessionDeps({ env: {} }));
+    try {
+      await b.dc.initializeRequest();
+      await assert.rejects(b.dc.launchRequest({ scenario: trace, vmIdentity: 'pid' } as unknown as DebugProtocol.LaunchRequestArguments), /'vmIdentity' must be "single" or "tgid" \(got "pid"\)/);
+      const fault = path.join(REPO, 'scenarios/private-4k-fault.tdpsim.yaml');
+      await assert.rejects(b.dc.launchRequest({ scenario: fault, vmIdentity: 'tgid' } as DebugProtocol.LaunchRequestArguments), /'vmIdentity' is for traces/);
+    } finally {
+      await b.close();
+    }
+  });
+
   it('a launch of something that is neither a scenario nor a trace says so', async () => {
     await a.dc.initializeRequest();
     const junk = path.join(REPO, 'test/fixtures/trace/not-a-trace.txt');
