@@ -60,7 +60,7 @@ export class StepperPanel implements vscode.Disposable {
   private attach(): void {
     this.sessionSub?.dispose();
     const s = this.session;
-    this.panel.title = s ? `TDP MMU: ${s.rec.name}` : 'TDP MMU Simulator';
+    this.panel.title = s ? `TDP MMU: ${s.title}` : 'TDP MMU Simulator';
     this.sessionSub = s?.onDidMove(() => this.postPosition());
     if (s) this.postInit();
   }
@@ -76,7 +76,7 @@ export class StepperPanel implements vscode.Disposable {
     if (!s) return;
     this.post({
       type: 'init',
-      info: { name: s.rec.name, profile: s.rec.profile, length: s.rec.length, source: s.source, isTrace: s.source.kind === 'trace' },
+      info: { name: s.title, profile: s.rec.profile, length: s.rec.length, source: s.source, isTrace: s.source.kind === 'trace' },
       filter: s.timeline.filter,
       filteredLength: s.timeline.length,
       position: s.positionView(this.controller.locate),

@@ -39,6 +39,15 @@ export class StepperSession {
     return this.seq;
   }
 
+  /** What the panel and its header call the recording: a what-if variant says which decisions
+   *  differ from its profile (a trace's address space is already in its name). */
+  get title(): string {
+    const w = this.source.kind === 'scenario' ? this.source.whatIf : undefined;
+    if (!w) return this.rec.name;
+    const changed = Object.entries(w.switches).map(([k, v]) => `${k}=${String(v)}`);
+    return `${this.rec.name} (what-if${changed.length ? `: ${changed.join(', ')}` : ''})`;
+  }
+
   /** Move to `seq` (clamped into the recording). Returns whether the position changed. */
   seek(seq: number, origin: MoveOrigin): boolean {
     const to = nav.seek(this.rec, seq);

@@ -106,6 +106,7 @@ describe('review: the RFC 09/23-shaped patch on the tree it was made against', f
     // The source names the what-if variant: opening it again, as a reloaded window does, simulates
     // the same thing (the after side is mainline with 09/23's split, not plain mainline).
     assert.deepStrictEqual(after.source.kind === 'scenario' && after.source.whatIf?.switches.setSpteMirrorPresent, 'split');
+    assert.match(after.title, /\(what-if: .*setSpteMirrorPresent=split/, 'the panel says it is a variant');
     const again = await api.stepper.controller.open(after.source);
     assert.ok(again, 'the variant did not open from its source');
     assert.deepStrictEqual([again.rec.length, again.rec.event(after.position).fn], [after.rec.length, 'split_external_spt']);
