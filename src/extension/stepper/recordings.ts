@@ -66,7 +66,9 @@ async function loadTrace(source: TraceFileSource, ctx: LoadContext): Promise<Loa
       signal: abort.signal,
       profile: profileFor(source, ctx.settings),
       maxEvents: ctx.settings.maxEvents,
-      vmIdentity: ctx.settings.traceVmIdentity,
+      // A chosen address space says how VMs were told apart ("tgid:42" or "vm/as1"), whatever
+      // the setting is now.
+      vmIdentity: source.addressSpace === undefined ? ctx.settings.traceVmIdentity : source.addressSpace.startsWith('tgid:') ? 'tgid' : 'single',
       onProgress: (p) => {
         const fraction = p.totalBytes ? p.bytesRead / p.totalBytes : undefined;
         ctx.progress(`${p.records.toLocaleString()} records`, fraction === undefined ? undefined : fraction - reported);

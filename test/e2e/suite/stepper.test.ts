@@ -267,6 +267,9 @@ describe('stepper: trace replay', function () {
     } finally {
       await config.update('trace.vmIdentity', undefined, vscode.ConfigurationTarget.Global);
     }
+    // Restored with the setting back at "single": the chosen VM still opens.
+    const again = await stepper.controller.open(session().source);
+    assert.strictEqual(again?.rec.length, 11);
   });
 
   it('"Cross-check Trace with the Simulator" moves to the first change the model does not make, or says they agree', async () => {
