@@ -211,6 +211,19 @@ describe('stepper: without a kernel tree', function () {
   });
 });
 
+/** "Open Trace…" on `file`, accepting the address-space QuickPick's first item (most events)
+ *  once it is up: accepting before it shows does nothing, so keep trying, bounded. */
+async function openTraceTakingFirstChoice(file: string): Promise<void> {
+  const opening = vscode.commands.executeCommand('tdpMmuSim.openTrace', vscode.Uri.file(file));
+  let done = false;
+  void opening.then(() => { done = true; }, () => { done = true; });
+  for (let i = 0; i < 60 && !done; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    if (!done) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+  }
+  await opening;
+}
+
 describe('stepper: trace replay', function () {
   this.timeout(60_000);
   before(useExtension);
@@ -228,16 +241,7 @@ describe('stepper: trace replay', function () {
 
   it('a trace with an SMM address space asks which to step through, and keeps the choice', async () => {
     const file = path.join(REPO, 'test/fixtures/trace/vmx-smm.ftrace.txt');
-    const opening = vscode.commands.executeCommand('tdpMmuSim.openTrace', vscode.Uri.file(file));
-    // Accept the QuickPick's first item (most events) once it is up; accepting before it shows
-    // does nothing, so keep trying, bounded, until the open returns.
-    let done = false;
-    void opening.then(() => { done = true; }, () => { done = true; });
-    for (let i = 0; i < 60 && !done; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      if (!done) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    }
-    await opening;
+    await openTraceTakingFirstChoice(file);
     assert.deepStrictEqual(session().source, { kind: 'trace', path: file, addressSpace: 'vm' }, 'the choice is part of the source a reload restores');
     // A source that names the address space (a restored panel) opens it without asking.
     const smm = await stepper.controller.open({ kind: 'trace', path: file, addressSpace: 'vm/as1' });
@@ -254,14 +258,7 @@ describe('stepper: trace replay', function () {
     try {
       await until('the setting', () => stepper.controller !== undefined && vscode.workspace.getConfiguration('tdpMmuSim').get('trace.vmIdentity') === 'tgid');
       const file = path.join(REPO, 'test/fixtures/trace/two-vms-tgid.ftrace.txt');
-      const opening = vscode.commands.executeCommand('tdpMmuSim.openTrace', vscode.Uri.file(file));
-      let done = false;
-      void opening.then(() => { done = true; }, () => { done = true; });
-      for (let i = 0; i < 60 && !done; i++) {
-        await new Promise((r) => setTimeout(r, 500));
-        if (!done) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      }
-      await opening;
+      await openTraceTakingFirstChoice(file);
       assert.deepStrictEqual(session().source, { kind: 'trace', path: file, addressSpace: 'tgid:3100' });
       assert.strictEqual(session().rec.length, 11);
     } finally {
