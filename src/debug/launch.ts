@@ -55,8 +55,8 @@ export async function loadRecording(file: string, opts: LoadOptions = {}): Promi
   }
 }
 
-/** Replay a trace (profile default mainline). The first replayed VM address space is debugged;
- *  the others, warnings and findings are reported as notes. */
+/** Replay a trace (profile default mainline). The address space `addressSpace` names, else the
+ *  one with the most events, is debugged; the others, warnings and findings are reported as notes. */
 async function loadTrace(file: string, { profile, maxEvents, addressSpace, vmIdentity }: LoadOptions): Promise<LoadedRecording> {
   let t;
   try {
