@@ -18,7 +18,7 @@ import { fileSource, parseTrace } from './reader';
 import type { TraceRecord } from './tracepoints';
 import type { VmType } from './rules';
 import type { TraceFinding, VmPlan, VmReplay } from './replay';
-import { TraceReplayer } from './replay';
+import { TraceReplayer, vmOf } from './replay';
 import type { SharedGfnBit } from './tdx';
 import { sharedBitOfGfn, sharedBitOfGpa, stripSharedBit } from './tdx';
 
@@ -56,10 +56,6 @@ const P36 = 2 ** 36;
 interface Evidence {
   tdx: { bit: SharedGfnBit; reason: string } | null;
   level5: string | null;
-}
-
-function vmOf(r: TraceRecord, identity: 'single' | 'tgid'): string {
-  return identity === 'tgid' ? (r.tgid === null ? 'tgid:?' : `tgid:${r.tgid}`) : 'vm';
 }
 
 function gatherEvidence(records: readonly TraceRecord[], identity: 'single' | 'tgid'): Map<string, Evidence> {

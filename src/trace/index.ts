@@ -6,6 +6,7 @@ export type { ImportOptions, TraceImport } from './import';
 export { fileSource, textSource, parseTrace, readTrace, formatWarning, looksLikeNoTrace, NotATraceError } from './reader';
 export type { TraceSource, ParseOptions, ParseProgress, ParseStats, TraceWarning, RecordSink } from './reader';
 export type { TraceFinding, VmPlan, VmReplay, RootInference } from './replay';
+export { identityOfKey } from './replay';
 export { TraceRecording } from './recording';
 export type { FindingRule, Severity, VmType } from './rules';
 export { summarize, formatSummary, hasProblems } from './summary';

@@ -53,6 +53,17 @@ const { KnownEntries, tableKey } = known;
 const { sharedBitOfGfn, sharedBitOfGpa } = tdx;
 type RecordingBuilder = sim.RecordingBuilder;
 
+/** The VM a record belongs to under `identity`: "vm", or "tgid:<TGID>" ("tgid:?" without one).
+ *  A VmReplay's key is this, plus "/as<id>" for a non-zero address space. */
+export function vmOf(r: TraceRecord, identity: 'single' | 'tgid'): string {
+  return identity === 'tgid' ? (r.tgid === null ? 'tgid:?' : `tgid:${r.tgid}`) : 'vm';
+}
+
+/** The VM identity a VmReplay key was made under (vmOf). */
+export function identityOfKey(key: string): 'single' | 'tgid' {
+  return key.startsWith('tgid:') ? 'tgid' : 'single';
+}
+
 export interface TraceFinding {
   /** Key of the replayed address space (VmReplay.key) the event is in. */
   vm: string;
@@ -239,7 +250,7 @@ export class TraceReplayer {
   }
 
   feed(r: TraceRecord): void {
-    const vm = this.o.vmIdentity === 'tgid' ? (r.tgid === null ? 'tgid:?' : `tgid:${r.tgid}`) : 'vm';
+    const vm = vmOf(r, this.o.vmIdentity);
     let plan = vm === this.lastPlanVm ? this.lastPlan : this.plans.get(vm);
     if (!plan) {
       plan = this.o.planFor(vm, r);
@@ -324,8 +335,7 @@ export class TraceReplayer {
     ctx.inFault = true;
     ctx.faultPrivate = plan.vmType === 'tdx' ? bit === null : null;
     ctx.vcpu = r.vcpu;
-    ctx.faultAsId = 0;
-    ctx.faultSeqs.length = 0;
+    this.newFault(ctx);
     const f = this.fields(null, 0, 'none');
     f.root = ctx.faultPrivate ? 'mirror' : 'direct'; f.gfn = Number(r.address >> 12n); f.a = r.address; f.b = r.error_code; f.c = r.rip ?? 0n;
     ctx.faultSeqs.push(this.push(as, ctx, f));
@@ -336,8 +346,7 @@ export class TraceReplayer {
     // A fault of this task already announced by kvm_page_fault keeps its private/shared verdict.
     if (!ctx.inFault) {
       ctx.faultPrivate = null;
-      ctx.faultAsId = 0;
-      ctx.faultSeqs.length = 0;
+      this.newFault(ctx);
     }
     ctx.inFault = true;
     const root: RootKind | undefined = plan.vmType !== 'tdx' ? 'direct' : ctx.faultPrivate === null ? undefined : ctx.faultPrivate ? 'mirror' : 'direct';
@@ -553,10 +562,15 @@ export class TraceReplayer {
       c.inFault = false;
       c.faultPrivate = null;
       c.vcpu = null;
-      c.faultAsId = 0;
-      c.faultSeqs.length = 0;
+      this.newFault(c);
     }
     return c;
+  }
+
+  /** A fault starts (or the last one is over): nothing names its address space yet. */
+  private newFault(ctx: CpuContext): void {
+    ctx.faultAsId = 0;
+    ctx.faultSeqs.length = 0;
   }
 
   /** Kernel frames above the tracepoint (a STACKS code), inferred from the kind of change. */

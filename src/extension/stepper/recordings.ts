@@ -58,7 +58,7 @@ function abortOn(token: vscode.CancellationToken): { signal: AbortSignal; dispos
  * events first); the others and every finding go to the log.
  */
 async function loadTrace(source: TraceFileSource, ctx: LoadContext): Promise<Loaded> {
-  const { importTraceFile, NotATraceError, replaysByEvents, replayNamed } = require('../../trace') as typeof TraceApi;
+  const { importTraceFile, identityOfKey, NotATraceError, replaysByEvents, replayNamed } = require('../../trace') as typeof TraceApi;
   const abort = abortOn(ctx.token);
   let reported = 0;
   try {
@@ -68,7 +68,7 @@ async function loadTrace(source: TraceFileSource, ctx: LoadContext): Promise<Loa
       maxEvents: ctx.settings.maxEvents,
       // A chosen address space says how VMs were told apart ("tgid:42" or "vm/as1"), whatever
       // the setting is now.
-      vmIdentity: source.addressSpace === undefined ? ctx.settings.traceVmIdentity : source.addressSpace.startsWith('tgid:') ? 'tgid' : 'single',
+      vmIdentity: source.addressSpace === undefined ? ctx.settings.traceVmIdentity : identityOfKey(source.addressSpace),
       onProgress: (p) => {
         const fraction = p.totalBytes ? p.bytesRead / p.totalBytes : undefined;
         ctx.progress(`${p.records.toLocaleString()} records`, fraction === undefined ? undefined : fraction - reported);

@@ -4,6 +4,7 @@ import { make_small_spte, VMX_EPT_WRITABLE_MASK } from '../../../src/sim';
 import type { SimEvent } from '../../../src/sim/types';
 import { formatTraceLine } from '../../../src/trace/format';
 import { importTrace, replayNamed, replaysByEvents } from '../../../src/trace/import';
+import { identityOfKey } from '../../../src/trace/replay';
 import { textSource } from '../../../src/trace/reader';
 import { FROZEN, NP, TraceText, leaf, replay, table } from './helpers';
 import { record } from './arbitraries';
@@ -190,6 +191,8 @@ describe('trace replay: reconstruction', () => {
     ].join('\n');
     const t = await replay(text, { vmIdentity: 'tgid' });
     assert.deepEqual(t.vms.map((v) => v.key), ['tgid:100', 'tgid:200']);
+    // A key says which identity made it (a restored stepper source reopens it the same way).
+    assert.deepEqual([...t.vms.map((v) => identityOfKey(v.key)), identityOfKey('vm'), identityOfKey('vm/as1')], ['tgid', 'tgid', 'single', 'single']);
     const single = await replay(text);
     assert.deepEqual(rules(single), ['old-spte-mismatch'], 'one VM cannot have both values');
   });
