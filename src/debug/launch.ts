@@ -4,10 +4,10 @@
 import { loadScenarioFile, ScenarioError, formatIssue } from '../sim/scenario';
 import { SimInputError, simulate } from '../sim/simulate';
 import { fileSource, formatWarning, importTrace, looksLikeNoTrace, NotATraceError, replayNamed, replaysByEvents } from '../trace';
+import { isScenarioFile } from './inputs';
 import { treeLocator, treeOfFile } from './linker';
 import type { LoadOptions, LoadedRecording, SessionDeps } from './session';
 
-const SCENARIO_FILE = /\.ya?ml$/i;
 /** Findings listed in the debug console at launch; all of them remain stops of the invariant filter. */
 const MAX_NOTED_FINDINGS = 20;
 
@@ -33,7 +33,7 @@ export function defaultSessionDeps(o: DepsOptions): SessionDeps {
  *  Errors name the file (and line and column for scenarios). */
 export async function loadRecording(file: string, opts: LoadOptions = {}): Promise<LoadedRecording> {
   const { profile, cwd, maxEvents } = opts;
-  if (!SCENARIO_FILE.test(file)) return loadTrace(file, opts);
+  if (!isScenarioFile(file)) return loadTrace(file, opts);
   for (const a of ['addressSpace', 'vmIdentity'] as const) {
     if (opts[a] !== undefined) throw new Error(`launch: '${a}' is for traces; ${file} is a scenario`);
   }
@@ -72,8 +72,9 @@ async function loadTrace(file: string, { profile, maxEvents, addressSpace, vmIde
     const first = t.parse.malformed.first[0];
     throw new Error(`${file} is neither a *.tdpsim.yaml scenario nor a trace: no line looks like ftrace or trace-cmd report output of the KVM MMU tracepoints${first ? ` (${formatWarning(first)})` : ''}`);
   }
-  const vm = addressSpace !== undefined ? replayNamed(t, addressSpace) : replaysByEvents(t)[0] ?? t.vms[0];
-  const others = replaysByEvents(t).filter((o) => o !== vm);
+  const withEvents = replaysByEvents(t);
+  const vm = addressSpace !== undefined ? replayNamed(t, addressSpace) : withEvents[0] ?? t.vms[0];
+  const others = withEvents.filter((o) => o !== vm);
   const notes = [
     `${file}: replayed ${t.parse.records} trace records as ${vm.key} (${vm.plan.vmType}: ${vm.plan.vmTypeReason}), profile ${t.profile}`,
     ...others.map((o) => `${file}: also has ${o.key} (${o.recording.length} events), not debugged in this session (launch attribute "addressSpace": "${o.key}")`),

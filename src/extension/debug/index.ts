@@ -6,6 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExtensionServices } from '../extension';
 import { DEBUG_TYPE, TdpDebugSessions } from './sessions';
+import { isScenarioFile } from '../../debug/inputs';
 
 export { DEBUG_TYPE, TdpDebugSessions } from './sessions';
 export type { DebugPosition } from './sessions';
@@ -73,8 +74,8 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
     const current = this.services.settings.current;
     const resolved: vscode.DebugConfiguration = {
       ...config, scenario, cwd: config.cwd ?? base, maxEvents: config.maxEvents ?? current.maxEvents,
-      // A trace (anything but YAML, as src/debug/launch.ts decides) tells VMs apart as set.
-      ...(/\.ya?ml$/i.test(scenario) ? {} : { vmIdentity: config.vmIdentity ?? current.traceVmIdentity }),
+      // A trace tells VMs apart as set.
+      ...(isScenarioFile(scenario) ? {} : { vmIdentity: config.vmIdentity ?? current.traceVmIdentity }),
     };
     if (!resolved.kernelTree) {
       const tree = await this.services.settings.kernelTree();
