@@ -6,6 +6,7 @@ import {
   type PersistedState, type WebviewMessage,
 } from './protocol';
 import { PROFILE_NAMES } from '../../sim/types';
+import type { SWITCH_KEYS } from '../../sim/profiles';
 
 /** Recordings never reach 2^31 events; this bound also keeps seq a safe integer. */
 const MAX_SEQ = 0x7fffffff;
@@ -59,6 +60,16 @@ const messageSchema = {
   ],
 } as const;
 
+/** The value of each profile decision a what-if variant may change (one entry per SWITCH_KEYS
+ *  key: the type makes a new decision fail to compile until it is described here). */
+const SWITCH_SCHEMAS: { [K in (typeof SWITCH_KEYS)[number]]: object } = {
+  privateMaxLevel: { type: 'integer', enum: [1, 2, 3] },
+  setSpteMirrorPresent: { type: 'string', enum: ['bug', 'split'] },
+  faultPathMirrorSplit: { type: 'string', enum: ['bug', 'split'] },
+  mirrorNoMerge: { type: 'boolean' },
+  splitOnConversion: { type: 'boolean' },
+};
+
 const sourceSchema = {
   type: 'object',
   additionalProperties: false,
@@ -72,16 +83,7 @@ const sourceSchema = {
       type: 'object', additionalProperties: false, required: ['loadAs', 'switches'],
       properties: {
         loadAs: { type: 'string', enum: [...PROFILE_NAMES] },
-        switches: {
-          type: 'object', additionalProperties: false,
-          properties: {
-            privateMaxLevel: { type: 'integer', enum: [1, 2, 3] },
-            setSpteMirrorPresent: { type: 'string', enum: ['bug', 'split'] },
-            faultPathMirrorSplit: { type: 'string', enum: ['bug', 'split'] },
-            mirrorNoMerge: { type: 'boolean' },
-            splitOnConversion: { type: 'boolean' },
-          },
-        },
+        switches: { type: 'object', additionalProperties: false, properties: SWITCH_SCHEMAS },
       },
     },
   },
