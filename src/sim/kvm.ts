@@ -176,22 +176,25 @@ export class Kvm {
   private siteAnchor: Array<string | null> = [];
   private recentSite = new Map<string, number>();
 
-  private push(t: Thread, kind: EventKind, fn: string, anchor: string | null, f: EventFields | undefined, open: boolean): number {
+  /** Record one event. The SPTE position and values come positionally (the hot call sites pass
+   *  them without building an object per event); `more` carries the other fields, copied with
+   *  Object.assign because the call sites' literals come in many shapes (and may also name the
+   *  positional fields: enter()/emit() pass everything there). */
+  private push(t: Thread, kind: EventKind, fn: string, anchor: string | null, root: RootKind | undefined, gfn: number | undefined,
+    level: PgLevel | undefined, old: Spte | undefined, nv: Spte | undefined, result: string | undefined, more: EventFields | undefined, open: boolean): number {
     const ev = this.ev;
     ev.parent = t.stack.length ? t.stack[t.stack.length - 1] : null;
     ev.stackPrefix = t.prefix;
     ev.lock = t.lock;
     ev.vcpu = t.vcpu;
     ev.openResult = open;
-    ev.root = undefined; ev.gfn = undefined; ev.level = undefined; ev.old_spte = undefined; ev.new_spte = undefined;
-    ev.result = undefined; ev.status = undefined; ev.args = undefined; ev.message = undefined; ev.writes = undefined;
-    // The call sites' literals come in dozens of shapes: copy the keys each one has (Object.assign
-    // walks the source's own descriptors natively) instead of probing every field.
-    if (f !== undefined) Object.assign(ev, f);
+    ev.root = root; ev.gfn = gfn; ev.level = level; ev.old_spte = old; ev.new_spte = nv; ev.result = result;
+    ev.status = undefined; ev.args = undefined; ev.message = undefined; ev.writes = undefined;
+    if (more !== undefined) Object.assign(ev, more);
     const site = this.site(kind, fn, anchor);
     const seq = this.b.pushSite(site, ev);
     this.siteCounts[site]++;
-    if (kind === 'seamcall' && f?.result !== undefined) this.lastResult.set(fn, f.result);
+    if (kind === 'seamcall' && ev.result !== undefined) this.lastResult.set(fn, ev.result);
     if (kind === 'invariant') this.invariantEvents++;
     if ((seq & 0xffff) === 0) this.checkAbort?.();
     this.observer?.afterEvent(t);
@@ -199,12 +202,21 @@ export class Kvm {
     return seq;
   }
 
-  /** Enter a modelled function: a call/hook/seamcall event that encloses the events it causes. */
-  enter(t: Thread, kind: 'call' | 'hook' | 'seamcall', fn: string, anchor: string | null, f?: EventFields): number {
-    const seq = this.push(t, kind, fn, anchor, f, true);
+  private opened(t: Thread, seq: number): number {
     t.stack.push(seq);
     t.slots.push(this.b.lastResultSlot);
     return seq;
+  }
+
+  /** Enter a modelled function: a call/hook/seamcall event that encloses the events it causes. */
+  enter(t: Thread, kind: 'call' | 'hook' | 'seamcall', fn: string, anchor: string | null, f?: EventFields): number {
+    return this.opened(t, this.push(t, kind, fn, anchor, undefined, undefined, undefined, undefined, undefined, undefined, f, true));
+  }
+
+  /** enter() with the event's SPTE position and values as arguments (hot paths: no fields object). */
+  enterAt(t: Thread, kind: 'call' | 'hook' | 'seamcall', fn: string, anchor: string | null, root: RootKind | undefined, gfn: number | undefined,
+    level: PgLevel | undefined, old?: Spte, nv?: Spte, more?: EventFields): number {
+    return this.opened(t, this.push(t, kind, fn, anchor, root, gfn, level, old, nv, undefined, more, true));
   }
 
   /** Leave the innermost function, recording what it returned. */
@@ -217,7 +229,13 @@ export class Kvm {
 
   /** A one-shot event (call with no body, seamcall, warn, invariant, kvm_bug) inside the current function. */
   emit(t: Thread, kind: EventKind, fn: string, anchor: string | null, f?: EventFields): number {
-    return this.push(t, kind, fn, anchor, f, false);
+    return this.push(t, kind, fn, anchor, undefined, undefined, undefined, undefined, undefined, undefined, f, false);
+  }
+
+  /** emit() with the event's SPTE position, values and result as arguments (hot paths). */
+  emitAt(t: Thread, kind: EventKind, fn: string, anchor: string | null, root: RootKind | undefined, gfn: number | undefined,
+    level: PgLevel | undefined, old: Spte | undefined, nv: Spte | undefined, result?: string, more?: EventFields): number {
+    return this.push(t, kind, fn, anchor, root, gfn, level, old, nv, result, more, false);
   }
 
   /** KVM_BUG_ON(cond): records where and why, marks the VM bugged; returns cond like the macro. */

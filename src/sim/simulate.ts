@@ -154,7 +154,7 @@ class Simulation {
   private stepEvent(i: number, st: ScenarioStep, message: string | undefined, gfn?: number, vcpu: number | null = null): number {
     this.b.beginStep(i, st.op, this.src(i));
     const t = new Thread(vcpu, NO_PREFIX);
-    return this.kvm.emit(t, 'step', st.op, null, { gfn, message });
+    return this.kvm.emitAt(t, 'step', st.op, null, undefined, gfn, undefined, undefined, undefined, undefined, message === undefined ? undefined : { message });
   }
 
   /** The first vCPU run loads the MMU: kvm_mmu_load() → kvm_mmu_alloc_direct_roots() allocates the

@@ -82,8 +82,9 @@ export class TdpMmu {
     return { root: iter.root, gfn: iter.gfn, level: iter.level, old_spte: old, new_spte: nv };
   }
 
-  private hook(t: Thread, name: keyof ExternalSptOps, anchor: string, f: EventFields, call: () => number): number {
-    this.kvm.enter(t, 'hook', name, anchor, f);
+  private hook(t: Thread, name: keyof ExternalSptOps, anchor: string, gfn: number, level: PgLevel, old: Spte | undefined, nv: Spte | undefined,
+    more: EventFields | undefined, call: () => number): number {
+    this.kvm.enterAt(t, 'hook', name, anchor, undefined, gfn, level, old, nv, more);
     const r = call();
     this.kvm.leave(t, errno(r));
     return r;
@@ -133,7 +134,7 @@ export class TdpMmu {
   private rootForFault(t: Thread, fault: KvmPageFault): KvmMmuPage | null {
     const mirror = fault.is_private && this.mirrorOn;
     if (this.mirrorOn) {
-      this.kvm.emit(t, 'call', 'tdp_mmu_get_root_for_fault', 'tdp_mmu_get_root_for_fault', { root: mirror ? 'mirror' : 'direct', gfn: fault.gfn });
+      this.kvm.emitAt(t, 'call', 'tdp_mmu_get_root_for_fault', 'tdp_mmu_get_root_for_fault', mirror ? 'mirror' : 'direct', fault.gfn, undefined, undefined, undefined);
     }
     return this.kvm.roots[mirror ? 'mirror' : 'direct'];
   }
@@ -144,7 +145,7 @@ export class TdpMmu {
     const kvm = this.kvm;
     const root = this.rootForFault(t, fault);
     const rootKind: RootKind = root?.isMirror ? 'mirror' : 'direct';
-    kvm.enter(t, 'call', 'kvm_tdp_mmu_map', 'kvm_tdp_mmu_map', { root: rootKind, gfn: fault.gfn, level: fault.goal_level });
+    kvm.enterAt(t, 'call', 'kvm_tdp_mmu_map', 'kvm_tdp_mmu_map', rootKind, fault.gfn, fault.goal_level);
     if (!root) {
       kvm.leave(t, 'RET_PF_RETRY');
       return 'RET_PF_RETRY';
@@ -163,7 +164,7 @@ export class TdpMmu {
       }
       // If SPTE has been frozen by another thread, give up and retry.
       if (is_frozen_spte(iter.old_spte)) {
-        kvm.emit(t, 'call', 'is_frozen_spte', 'is_frozen_spte', { ...this.spteFields(iter, iter.old_spte), result: 'true' });
+        kvm.emitAt(t, 'call', 'is_frozen_spte', 'is_frozen_spte', iter.root, iter.gfn, iter.level, iter.old_spte, undefined, 'true');
         break;
       }
       if (iter.level === fault.goal_level) {
@@ -211,7 +212,7 @@ export class TdpMmu {
   /** tdp_mmu_map_handle_target_level(): build the leaf with make_spte() and cmpxchg it in. */
   private *tdp_mmu_map_handle_target_level(t: Thread, fault: KvmPageFault, iter: TdpIter): Gen<RetPf> {
     const kvm = this.kvm;
-    kvm.enter(t, 'call', 'tdp_mmu_map_handle_target_level', 'kvm_tdp_mmu_map.handle_target_level', this.spteFields(iter, iter.old_spte));
+    kvm.enterAt(t, 'call', 'tdp_mmu_map_handle_target_level', 'kvm_tdp_mmu_map.handle_target_level', iter.root, iter.gfn, iter.level, iter.old_spte);
     let ret: RetPf = 'RET_PF_FIXED';
     // is_access_allowed(): private memory is always mapped RWX; shared memory writable here.
     if (is_shadow_present_pte(iter.old_spte) && is_last_spte(iter.old_spte, iter.level)) {
@@ -230,7 +231,7 @@ export class TdpMmu {
   *tdp_mmu_link_sp(t: Thread, iter: TdpIter, sp: KvmMmuPage, shared: boolean, anchor: string): Gen<number> {
     const kvm = this.kvm;
     const s = make_nonleaf_spte(sp.pfn, false);
-    kvm.enter(t, 'call', 'tdp_mmu_link_sp', anchor, this.spteFields(iter, iter.old_spte, s));
+    kvm.enterAt(t, 'call', 'tdp_mmu_link_sp', anchor, iter.root, iter.gfn, iter.level, iter.old_spte, s);
     if (shared) {
       const r = yield* this.tdp_mmu_set_spte_atomic(t, iter, s, 'tdp_mmu_link_sp.atomic');
       if (r) {
@@ -248,7 +249,7 @@ export class TdpMmu {
   /** tdp_mmu_set_spte_atomic(): __tdp_mmu_set_spte_atomic(), then handle_changed_spte(shared). */
   *tdp_mmu_set_spte_atomic(t: Thread, iter: TdpIter, nv: Spte, anchor: string): Gen<number> {
     const kvm = this.kvm;
-    kvm.enter(t, 'call', 'tdp_mmu_set_spte_atomic', anchor, this.spteFields(iter, iter.old_spte, nv));
+    kvm.enterAt(t, 'call', 'tdp_mmu_set_spte_atomic', anchor, iter.root, iter.gfn, iter.level, iter.old_spte, nv);
     kvm.lockdep_assert(t, 'read', 'tdp_mmu_set_spte_atomic.lockdep');
     const r = yield* this.__tdp_mmu_set_spte_atomic(t, iter, nv);
     if (r) {
@@ -264,7 +265,7 @@ export class TdpMmu {
    *  try_cmpxchg64() that refreshes iter->old_spte when another thread changed the SPTE. */
   *__tdp_mmu_set_spte_atomic(t: Thread, iter: TdpIter, nv: Spte): Gen<number> {
     const kvm = this.kvm;
-    kvm.enter(t, 'call', '__tdp_mmu_set_spte_atomic', '__tdp_mmu_set_spte_atomic', this.spteFields(iter, iter.old_spte, nv));
+    kvm.enterAt(t, 'call', '__tdp_mmu_set_spte_atomic', '__tdp_mmu_set_spte_atomic', iter.root, iter.gfn, iter.level, iter.old_spte, nv);
     kvm.WARN_ON(t, is_frozen_spte(iter.old_spte), '__tdp_mmu_set_spte_atomic', 'the caller tried to replace a FROZEN SPTE');
     let r = 0;
     if (this.mirrorOn && iter.sp.isMirror && !is_frozen_spte(nv)) {
@@ -278,12 +279,12 @@ export class TdpMmu {
       yield; // another vCPU may write the SPTE before our cmpxchg
       const cur = iter.sp.spt[iter.index];
       if (cur !== iter.old_spte) {
-        kvm.emit(t, 'call', 'try_cmpxchg64', '__tdp_mmu_set_spte_atomic.cmpxchg', { ...this.spteFields(iter, cur, nv), result: 'false', message: 'the SPTE changed since it was read: iter->old_spte refreshed' });
+        kvm.emitAt(t, 'call', 'try_cmpxchg64', '__tdp_mmu_set_spte_atomic.cmpxchg', iter.root, iter.gfn, iter.level, cur, nv, 'false', { message: 'the SPTE changed since it was read: iter->old_spte refreshed' });
         iter.old_spte = cur;
         r = EBUSY;
       } else {
         this.write(iter.sp, iter.index, nv);
-        kvm.emit(t, 'call', 'try_cmpxchg64', '__tdp_mmu_set_spte_atomic.cmpxchg', { ...this.spteFields(iter, cur, nv), result: 'true' });
+        kvm.emitAt(t, 'call', 'try_cmpxchg64', '__tdp_mmu_set_spte_atomic.cmpxchg', iter.root, iter.gfn, iter.level, cur, nv, 'true');
       }
     }
     kvm.leave(t, errno(r));
@@ -295,7 +296,7 @@ export class TdpMmu {
   *set_external_spte_present(t: Thread, sp: KvmMmuPage, index: number, gfn: number, old: Spte, nv: Spte, level: PgLevel): Gen<number> {
     const kvm = this.kvm;
     const f = { root: 'mirror' as const, gfn, level, old_spte: old, new_spte: nv };
-    kvm.enter(t, 'call', 'set_external_spte_present', '__tdp_mmu_set_spte_atomic.set_external_spte_present', f);
+    kvm.enterAt(t, 'call', 'set_external_spte_present', '__tdp_mmu_set_spte_atomic.set_external_spte_present', 'mirror', gfn, level, old, nv);
     const was_present = is_shadow_present_pte(old);
     const is_present = is_shadow_present_pte(nv);
     const was_leaf = was_present && is_last_spte(old, level);
@@ -312,24 +313,24 @@ export class TdpMmu {
     yield; // another vCPU may write the SPTE before our cmpxchg
     const cur = sp.spt[index];
     if (cur !== old) {
-      kvm.emit(t, 'call', 'try_cmpxchg64', 'set_external_spte_present.freeze', { ...f, old_spte: cur, new_spte: FROZEN_SPTE, result: 'false' });
+      kvm.emitAt(t, 'call', 'try_cmpxchg64', 'set_external_spte_present.freeze', 'mirror', gfn, level, cur, FROZEN_SPTE, 'false');
       kvm.leave(t, '-EBUSY');
       return EBUSY;
     }
     this.windows?.open(t, gfn, level);
     this.write(sp, index, FROZEN_SPTE);
-    kvm.emit(t, 'call', 'try_cmpxchg64', 'set_external_spte_present.freeze', { ...f, new_spte: FROZEN_SPTE, result: 'true' });
+    kvm.emitAt(t, 'call', 'try_cmpxchg64', 'set_external_spte_present.freeze', 'mirror', gfn, level, old, FROZEN_SPTE, 'true');
     yield; // the SEAMCALL takes time: other vCPUs see FROZEN_SPTE meanwhile
     let ret = 0;
     const ops = this.ops!;
     if (!rfc || !was_present) {
       if (is_leaf) {
-        ret = this.hook(t, 'set_external_spte', 'set_external_spte_present.set_external_spte', { gfn, level, new_spte: nv },
+        ret = this.hook(t, 'set_external_spte', 'set_external_spte_present.set_external_spte', gfn, level, undefined, nv, undefined,
           () => ops.set_external_spte(t, gfn, level, Number(spte_to_pfn(nv))));
       } else {
         const ext = this.get_external_spt(t, gfn, nv, level);
         kvm.KVM_BUG_ON(t, ext === null, 'set_external_spte_present.bug_no_external_spt', 'non-leaf mirror SPTE without an external page table', f);
-        ret = this.hook(t, 'link_external_spt', 'set_external_spte_present.link_external_spt', { gfn, level, args: { external_spt: BigInt(ext ?? 0) << 12n } },
+        ret = this.hook(t, 'link_external_spt', 'set_external_spte_present.link_external_spt', gfn, level, undefined, undefined, { args: { external_spt: BigInt(ext ?? 0) << 12n } },
           () => ops.link_external_spt(t, gfn, level, ext));
       }
     } else if (was_leaf && !is_leaf) {
@@ -339,7 +340,7 @@ export class TdpMmu {
     // published without telling the S-EPT (ret stays 0).
     this.write(sp, index, ret ? old : nv);
     // Publish the new SPTE, or restore the old one if the hook failed (new_spte says which).
-    kvm.emit(t, 'call', '__kvm_tdp_mmu_write_spte', 'set_external_spte_present', { ...f, old_spte: FROZEN_SPTE, new_spte: ret ? old : nv });
+    kvm.emitAt(t, 'call', '__kvm_tdp_mmu_write_spte', 'set_external_spte_present', 'mirror', gfn, level, FROZEN_SPTE, ret ? old : nv);
     this.windows?.close(t);
     kvm.leave(t, errno(ret));
     return ret;
@@ -366,7 +367,7 @@ export class TdpMmu {
     if (mirror) this.windows?.open(t, gfn, level);
     old = sp.spt[index]; // kvm_tdp_mmu_write_spte() returns the current value
     this.write(sp, index, nv);
-    kvm.enter(t, 'call', 'tdp_mmu_set_spte', 'tdp_mmu_set_spte', f);
+    kvm.enterAt(t, 'call', 'tdp_mmu_set_spte', 'tdp_mmu_set_spte', root, gfn, level, old, nv);
     kvm.lockdep_assert(t, 'write', 'tdp_mmu_set_spte.lockdep');
     kvm.WARN_ON(t, is_frozen_spte(old) || is_frozen_spte(nv), 'tdp_mmu_set_spte', 'FROZEN_SPTE set or replaced under write mmu_lock');
     this.handle_changed_spte(t, root, gfn, old, nv, level, false, 'tdp_mmu_set_spte.handle_changed_spte');
@@ -389,7 +390,7 @@ export class TdpMmu {
 
   /** tdp_mmu_iter_set_spte(): tdp_mmu_set_spte() at the iterator, refreshing iter->old_spte. */
   tdp_mmu_iter_set_spte(t: Thread, iter: TdpIter, nv: Spte, anchor: string): void {
-    this.kvm.enter(t, 'call', 'tdp_mmu_iter_set_spte', anchor, this.spteFields(iter, iter.old_spte, nv));
+    this.kvm.enterAt(t, 'call', 'tdp_mmu_iter_set_spte', anchor, iter.root, iter.gfn, iter.level, iter.old_spte, nv);
     iter.old_spte = this.tdp_mmu_set_spte(t, iter.sp, iter.index, iter.old_spte, nv, iter.gfn, iter.level);
     iter.old_spte = iter.sp.spt[iter.index];
     this.kvm.leave(t);
@@ -405,8 +406,7 @@ export class TdpMmu {
     const was_leaf = was_present && is_last_spte(old, level);
     const is_leaf = is_present && is_last_spte(nv, level);
     const pfn_changed = spte_to_pfn(old) !== spte_to_pfn(nv);
-    const f = { root, gfn, level, old_spte: old, new_spte: nv };
-    kvm.enter(t, 'call', 'handle_changed_spte', old === nv ? 'handle_changed_spte' : 'handle_changed_spte.trace', f);
+    kvm.enterAt(t, 'call', 'handle_changed_spte', old === nv ? 'handle_changed_spte' : 'handle_changed_spte.trace', root, gfn, level, old, nv);
     // Messages are built only when the WARN fires (this runs several times per fault).
     const badLevel = level > kvm.rootLevel || level < 1;
     kvm.WARN_ON(t, badLevel, 'handle_changed_spte', badLevel ? `bad level ${level}` : '');
@@ -414,7 +414,7 @@ export class TdpMmu {
     kvm.WARN_ON(t, misaligned, 'handle_changed_spte', misaligned ? `gfn 0x${gfn.toString(16)} not aligned to its level` : '');
     if (was_leaf && is_leaf && pfn_changed) {
       // A present leaf replaced by a present leaf with another pfn: crash the host.
-      kvm.BUG(t, 'handle_changed_spte', 'present leaf SPTE replaced by a present leaf mapping a different pfn', f);
+      kvm.BUG(t, 'handle_changed_spte', 'present leaf SPTE replaced by a present leaf mapping a different pfn', { root, gfn, level, old_spte: old, new_spte: nv });
       kvm.leave(t);
       return;
     }
@@ -468,7 +468,7 @@ export class TdpMmu {
     }
     if (this.mirrorOn && sp.isMirror) {
       const ext = sp.externalSpt;
-      const r = this.hook(t, 'free_external_spt', 'handle_removed_pt.free_external_spt', { root, gfn: sp.gfn, level: sp.level, args: { external_spt: BigInt(ext ?? 0) << 12n } },
+      const r = this.hook(t, 'free_external_spt', 'handle_removed_pt.free_external_spt', sp.gfn, sp.level, undefined, undefined, { root, args: { external_spt: BigInt(ext ?? 0) << 12n } },
         () => this.ops!.free_external_spt(t, sp.gfn, sp.level, ext));
       if (kvm.WARN_ON(t, r !== 0, 'handle_removed_pt.free_external_spt', 'free_external_spt failed: the external page is leaked', 'WARN_ON')) sp.externalSpt = null;
     }
@@ -497,14 +497,14 @@ export class TdpMmu {
    *  a non-leaf SPTE is skipped (external page tables go through free_external_spt()). */
   remove_external_spte(t: Thread, gfn: number, old: Spte, level: PgLevel, anchor: string): void {
     const kvm = this.kvm;
-    kvm.enter(t, 'call', 'remove_external_spte', anchor, { root: 'mirror', gfn, level, old_spte: old });
+    kvm.enterAt(t, 'call', 'remove_external_spte', anchor, 'mirror', gfn, level, old);
     if (!is_last_spte(old, level)) {
       kvm.leave(t, 'non-leaf: nothing to remove');
       return;
     }
     kvm.lockdep_assert(t, 'write', 'remove_external_spte.lockdep');
     const pfn = Number(spte_to_pfn(old));
-    const ret = this.hook(t, 'remove_external_spte', 'remove_external_spte.hook', { gfn, level, old_spte: old },
+    const ret = this.hook(t, 'remove_external_spte', 'remove_external_spte.hook', gfn, level, old, undefined, undefined,
       () => this.ops!.remove_external_spte(t, gfn, level, pfn));
     if (ret !== 0) kvm.KVM_BUG_ON(t, true, 'remove_external_spte.bug_ret', `remove_external_spte returned ${errno(ret)}`, { root: 'mirror', gfn, level, old_spte: old });
     kvm.leave(t);
@@ -519,7 +519,7 @@ export class TdpMmu {
     const ext = this.get_external_spt(t, gfn, nv, level);
     kvm.KVM_BUG_ON(t, ext === null, 'split_external_spt.bug_no_external_spt', 'the new child page table has no external page', f);
     const split = this.ops!.split_external_spt!;
-    const ret = this.hook(t, 'split_external_spt', 'split_external_spt.hook', { gfn, level, args: { external_spt: BigInt(ext ?? 0) << 12n, shared } },
+    const ret = this.hook(t, 'split_external_spt', 'split_external_spt.hook', gfn, level, undefined, undefined, { args: { external_spt: BigInt(ext ?? 0) << 12n, shared } },
       () => split.call(this.ops, t, gfn, level, ext, shared));
     kvm.leave(t, errno(ret));
     return ret;
@@ -531,10 +531,10 @@ export class TdpMmu {
   *tdp_mmu_split_huge_page(t: Thread, iter: TdpIter, sp: KvmMmuPage, shared: boolean, anchor: string): Gen<number> {
     const kvm = this.kvm;
     const huge = iter.old_spte;
-    kvm.enter(t, 'call', 'tdp_mmu_split_huge_page', anchor, { ...this.spteFields(iter, huge), args: { shared } });
+    kvm.enterAt(t, 'call', 'tdp_mmu_split_huge_page', anchor, iter.root, iter.gfn, iter.level, huge, undefined, { args: { shared } });
     for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) kvm.fillUnlinked(sp, i, make_small_spte(huge, sp.level, i));
     const ret = yield* this.tdp_mmu_link_sp(t, iter, sp, shared, 'tdp_mmu_split_huge_page.link_sp');
-    kvm.emit(t, 'call', 'trace_kvm_mmu_split_huge_page', 'tdp_mmu_split_huge_page.trace', { ...this.spteFields(iter, huge), result: errno(ret) });
+    kvm.emitAt(t, 'call', 'trace_kvm_mmu_split_huge_page', 'tdp_mmu_split_huge_page.trace', iter.root, iter.gfn, iter.level, huge, undefined, errno(ret));
     kvm.leave(t, errno(ret));
     return ret;
   }

@@ -91,12 +91,9 @@ export class TdxModule {
       status = op();
     }
     const result = tdxStatusName(status);
-    const f = {
-      gfn: gfn === undefined || level === undefined ? gfn : gfnRoundForLevel(gfn, level), level, status, result,
-      old_spte: before, new_spte: before === undefined ? undefined : this.kvm.readSept(gfnRoundForLevel(gfn!, level!), level!),
-      args: injected || o.page !== undefined ? this.args(o, injected) : undefined,
-    };
-    this.kvm.emit(t, 'seamcall', name, anchor, f);
+    const after = before === undefined ? undefined : this.kvm.readSept(gfnRoundForLevel(gfn!, level!), level!);
+    const more = injected || o.page !== undefined ? { status, args: this.args(o, injected) } : { status };
+    this.kvm.emitAt(t, 'seamcall', name, anchor, undefined, gfn === undefined || level === undefined ? gfn : gfnRoundForLevel(gfn, level), level, before, after, result, more);
     if (status !== 0n && !injected && !this.expected.has(`${name}|${result}`)) {
       this.kvm.emit(t, 'invariant', 'TDX module', anchor, {
         message: `${name} refused by the TDX module: ${result}${gfn !== undefined ? ` at gfn 0x${gfn.toString(16)}` : ''}` +

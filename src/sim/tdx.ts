@@ -39,7 +39,7 @@ export class TdxOps implements ExternalSptOps {
   /** link_external_spt: TDH.MEM.SEPT.ADD; TDX_OPERAND_BUSY → -EBUSY (the fault is retried). */
   link_external_spt(t: Thread, gfn: number, level: PgLevel, ext: number | null): number {
     const kvm = this.kvm;
-    kvm.enter(t, 'call', 'tdx_sept_link_private_spt', 'tdx_sept_link_private_spt', { gfn, level });
+    kvm.enterAt(t, 'call', 'tdx_sept_link_private_spt', 'tdx_sept_link_private_spt', undefined, gfn, level);
     let r = 0;
     const err = this.module.sept_add(t, 'tdx_sept_link_private_spt.sept_add', gfn, level, ext ?? 0);
     if (tdx_operand_busy(err)) r = EBUSY;
@@ -51,13 +51,13 @@ export class TdxOps implements ExternalSptOps {
   /** set_external_spte: TDH.MEM.PAGE.AUG in a runnable TD (mainline: 4K only). */
   set_external_spte(t: Thread, gfn: number, level: PgLevel, pfn: number): number {
     const kvm = this.kvm;
-    kvm.enter(t, 'call', 'tdx_sept_set_private_spte', 'tdx_sept_set_private_spte', { gfn, level });
+    kvm.enterAt(t, 'call', 'tdx_sept_set_private_spte', 'tdx_sept_set_private_spte', undefined, gfn, level);
     let r: number;
     if (this.err(t, level > kvm.profile.privateMaxLevel, 'tdx_sept_set_private_spte', `private mapping at level ${level} is not supported`)) {
       r = EINVAL;
     } else {
       // tdx_mem_page_aug()
-      kvm.enter(t, 'call', 'tdx_mem_page_aug', 'tdx_sept_set_private_spte.page_aug', { gfn, level });
+      kvm.enterAt(t, 'call', 'tdx_mem_page_aug', 'tdx_sept_set_private_spte.page_aug', undefined, gfn, level);
       const err = this.module.page_aug(t, 'tdx_mem_page_aug.seamcall', gfn, level, pfn);
       if (tdx_operand_busy(err)) r = EBUSY; // tdx_unpin()
       else if (this.err(t, err !== 0n, 'tdx_mem_page_aug', 'TDH.MEM.PAGE.AUG failed', err)) r = EIO;
@@ -72,7 +72,7 @@ export class TdxOps implements ExternalSptOps {
    *  after TDX_OPERAND_BUSY. Returns 1 when blocked, <0 on error. */
   private tdx_sept_zap_private_spte(t: Thread, gfn: number, level: PgLevel, anchor: string): number {
     const kvm = this.kvm;
-    kvm.enter(t, 'call', 'tdx_sept_zap_private_spte', anchor, { gfn, level });
+    kvm.enterAt(t, 'call', 'tdx_sept_zap_private_spte', anchor, undefined, gfn, level);
     // mainline: "For now large page isn't supported yet."
     if (kvm.profile.privateMaxLevel === 1) kvm.WARN_ON(t, level !== 1, 'tdx_sept_zap_private_spte', 'blocking a huge private page');
     let err = this.module.range_block(t, 'tdx_sept_zap_private_spte.range_block', gfn, level);
@@ -101,7 +101,7 @@ export class TdxOps implements ExternalSptOps {
   /** tdx_sept_drop_private_spte(): TDH.MEM.PAGE.REMOVE (busy → retry), TDH.PHYMEM.PAGE.WBINVD. */
   private tdx_sept_drop_private_spte(t: Thread, gfn: number, level: PgLevel, pfn: number, anchor: string): number {
     const kvm = this.kvm;
-    kvm.enter(t, 'call', 'tdx_sept_drop_private_spte', anchor, { gfn, level });
+    kvm.enterAt(t, 'call', 'tdx_sept_drop_private_spte', anchor, undefined, gfn, level);
     let r = 0;
     if (this.err(t, level > kvm.profile.privateMaxLevel, 'tdx_sept_drop_private_spte', `removing a private page at level ${level}`) ||
         this.err(t, !this.module.hkidAssigned, 'tdx_sept_drop_private_spte', 'no HKID assigned')) {
@@ -126,7 +126,7 @@ export class TdxOps implements ExternalSptOps {
   /** remove_external_spte: BLOCK, TRACK, REMOVE (write mmu_lock; HKID must still be assigned). */
   remove_external_spte(t: Thread, gfn: number, level: PgLevel, pfn: number): number {
     const kvm = this.kvm;
-    kvm.enter(t, 'call', 'tdx_sept_remove_private_spte', 'tdx_sept_remove_private_spte', { gfn, level });
+    kvm.enterAt(t, 'call', 'tdx_sept_remove_private_spte', 'tdx_sept_remove_private_spte', undefined, gfn, level);
     let r: number;
     if (this.err(t, !this.module.hkidAssigned, 'tdx_sept_remove_private_spte', 'no HKID: private pages are removed before the HKID is released')) {
       r = EINVAL;
@@ -145,7 +145,7 @@ export class TdxOps implements ExternalSptOps {
   /** free_external_spt: only at teardown, after the HKID is released: TDH.PHYMEM.PAGE.RECLAIM. */
   free_external_spt(t: Thread, gfn: number, level: PgLevel, ext: number | null): number {
     const kvm = this.kvm;
-    kvm.enter(t, 'call', 'tdx_sept_free_private_spt', 'tdx_sept_free_private_spt', { gfn, level });
+    kvm.enterAt(t, 'call', 'tdx_sept_free_private_spt', 'tdx_sept_free_private_spt', undefined, gfn, level);
     let r = 0;
     if (this.err(t, this.module.hkidAssigned, 'tdx_sept_free_private_spt', 'S-EPT page freed while the HKID is still assigned')) {
       r = EINVAL;
@@ -173,7 +173,7 @@ export class TdxOps implements ExternalSptOps {
       if (r > 0) {
         this.tdx_track(t, 'tdx_sept_split_private_spt.track');
         // tdx_spte_demote_private_spte()
-        kvm.enter(t, 'call', 'tdx_spte_demote_private_spte', 'tdx_sept_split_private_spt.demote', { gfn, level });
+        kvm.enterAt(t, 'call', 'tdx_spte_demote_private_spte', 'tdx_sept_split_private_spt.demote', undefined, gfn, level);
         const page = ext ?? 0;
         let err = this.module.page_demote(t, 'tdx_sept_split_private_spt.demote', gfn, level, page);
         if (tdx_operand_busy(err)) {
