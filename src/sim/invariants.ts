@@ -9,7 +9,7 @@
 // (Freed-while-reachable page tables and refused SEAMCALLs are checked where they happen:
 // TdpMmu.tdp_mmu_free_sp and TdxModule.)
 import type { PgLevel } from './types';
-import type { Kvm, Thread, WriteObserver } from './kvm';
+import type { Kvm, PropagationWindow, Thread, WriteObserver } from './kvm';
 import type { PropagationWindows } from './tdp-mmu';
 import type { TableKind } from './table-store';
 import * as spte from './spte';
@@ -18,7 +18,6 @@ import * as levels from './levels';
 const { is_shadow_present_pte, is_last_spte, spte_to_pfn, septEntryIsLeaf, septState, FROZEN_SPTE } = spte;
 const { pagesPerHpage, levelName } = levels;
 
-interface Window { start: number; end: number; deferred: Array<[number, PgLevel]> }
 
 export class Invariants implements WriteObserver, PropagationWindows {
   /** Positions written by the event being built (parallel arrays, reused: no per-write tuple). */
@@ -30,7 +29,8 @@ export class Invariants implements WriteObserver, PropagationWindows {
   private checkTable: TableKind[] = [];
   private checkGfn: number[] = [];
   private checkLevel: PgLevel[] = [];
-  private windows = new Map<Thread, Window[]>();
+  /** Threads with an open window (Thread.windows), in the order they opened their outermost one. */
+  private propagating: Thread[] = [];
   private reporting = false;
 
   constructor(private kvm: Kvm) {}
@@ -43,21 +43,20 @@ export class Invariants implements WriteObserver, PropagationWindows {
   }
 
   open(t: Thread, gfn: number, level: PgLevel): void {
-    let list = this.windows.get(t);
-    if (!list) this.windows.set(t, (list = []));
-    list.push({ start: gfn, end: gfn + pagesPerHpage(level), deferred: [] });
+    if (t.windows.length === 0) this.propagating.push(t);
+    t.windows.push({ start: gfn, end: gfn + pagesPerHpage(level), deferred: null });
   }
 
   close(t: Thread): void {
-    const list = this.windows.get(t);
-    const w = list?.pop();
+    const w = t.windows.pop();
     if (!w) throw new Error('internal: invariant window closed twice');
-    if (list!.length === 0) this.windows.delete(t);
-    for (const [gfn, level] of w.deferred) this.checkOrDefer(t, gfn, level);
+    if (t.windows.length === 0) this.propagating.splice(this.propagating.indexOf(t), 1);
+    if (w.deferred) for (const [gfn, level] of w.deferred) this.checkOrDefer(t, gfn, level);
   }
 
-  private windowFor(gfn: number): Window | undefined {
-    for (const list of this.windows.values()) {
+  private windowFor(gfn: number): PropagationWindow | undefined {
+    for (const t of this.propagating) {
+      const list = t.windows;
       for (let i = list.length - 1; i >= 0; i--) if (gfn >= list[i].start && gfn < list[i].end) return list[i];
     }
     return undefined;
@@ -82,7 +81,7 @@ export class Invariants implements WriteObserver, PropagationWindows {
 
   private checkOrDefer(t: Thread, gfn: number, level: PgLevel): void {
     const w = this.windowFor(gfn);
-    if (w) w.deferred.push([gfn, level]);
+    if (w) (w.deferred ??= []).push([gfn, level]);
     else this.checkMirrorSept(t, gfn, level);
   }
 

@@ -47,6 +47,10 @@ export interface TdpIter {
   root: RootKind;
 }
 
+/** A span [start, end) a thread is propagating from the mirror to the S-EPT (PropagationWindows);
+ *  `deferred`: positions to check when it closes (null: none yet). */
+export interface PropagationWindow { start: number; end: number; deferred: Array<[number, PgLevel]> | null }
+
 /** A kernel context: a vCPU thread (faults) or a VM-wide path (ioctl, notifier, teardown). */
 export class Thread {
   /** Open call events, innermost last. */
@@ -54,6 +58,8 @@ export class Thread {
   /** Result slot of each open call (RecordingBuilder.lastResultSlot), parallel to stack. */
   readonly slots: number[] = [];
   lock: LockMode = 'none';
+  /** Open propagation windows, innermost last (kept by the invariant checker). */
+  readonly windows: PropagationWindow[] = [];
   constructor(readonly vcpu: number | null, readonly prefix: readonly string[]) {}
 }
 

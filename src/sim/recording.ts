@@ -85,6 +85,8 @@ export class RecordingBuilder {
   readonly name: string;
   readonly rootLevel: 4 | 5;
   private readonly interval: number;
+  /** Events to push before the next checkpoint (a countdown: no division per event). */
+  private untilCheckpoint: number;
   private enc = new EventEncoder();
   private sites: Site[] = [];
   private siteIds = new Map<string, number>();
@@ -116,6 +118,7 @@ export class RecordingBuilder {
     this.rootLevel = o.rootLevel ?? 4;
     this.interval = o.checkpointInterval ?? 16384;
     if (!Number.isInteger(this.interval) || this.interval < 1) throw new RangeError('checkpointInterval must be a positive integer');
+    this.untilCheckpoint = this.interval;
     this.live = TABLE_KINDS.map((k) => new TableStore(k, this.rootLevel as PgLevel));
     this.prefixId([]); // prefix 0: no outer frames
     this.checkpoints.push({ tables: this.live.map((t) => t.snapshot()) });
@@ -226,7 +229,10 @@ export class RecordingBuilder {
     this.enc.append(x, this.staged);
     if (ev.openResult && ev.keepResultSlot !== false) this.openResults.set(seq, this.enc.lastResultSlot);
     this.staged.clear();
-    if (this.enc.count % this.interval === 0) this.checkpoints.push({ tables: this.live.map((t) => t.snapshot()) });
+    if (--this.untilCheckpoint === 0) {
+      this.untilCheckpoint = this.interval;
+      this.checkpoints.push({ tables: this.live.map((t) => t.snapshot()) });
+    }
     return seq;
   }
 
