@@ -310,7 +310,7 @@ export class Kvm {
 
   /** spte_to_child_sp() */
   childSp(v: Spte): KvmMmuPage {
-    const sp = this.pages.get(Number(spte.spte_to_pfn(v)));
+    const sp = this.pages.get(spte.sptePfn(v));
     if (!sp) throw new Error(`internal: no page table at pfn 0x${spte.spte_to_pfn(v).toString(16)}`);
     return sp;
   }

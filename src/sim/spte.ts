@@ -7,7 +7,7 @@ import * as words from './words';
 
 // Module-local copies: imported bindings are getter calls in CommonJS output (is_last_spte is hot).
 const { PG_LEVEL_4K, isPgLevel, levelName, pagesPerHpage } = levels;
-const { low32 } = words;
+const { HI, LO, halves, low32 } = words;
 
 const bit = (n: number): bigint => 1n << BigInt(n);
 /** GENMASK_ULL(hi, lo) */
@@ -90,7 +90,12 @@ export function is_last_spte(spte: Spte, level: PgLevel): boolean {
   return level === PG_LEVEL_4K || is_large_pte(spte);
 }
 export function spte_to_pfn(spte: Spte): bigint {
-  return (spte & SPTE_BASE_ADDR_MASK) >> PAGE_SHIFT;
+  return BigInt(sptePfn(spte));
+}
+/** spte_to_pfn() as a number (bits 51:12 make at most 40 bits: exact), from the halves. */
+export function sptePfn(spte: Spte): number {
+  const w = halves(spte);
+  return (w[HI] & 0xfffff) * 0x100000 + (w[LO] >>> 12);
 }
 /** is_mmio_spte(kvm, spte) with enable_mmio_caching on. */
 export function is_mmio_spte(spte: Spte, vm: 'vmx' | 'tdx' = 'vmx'): boolean {
@@ -349,6 +354,7 @@ export function decodedSpteToJSON(d: DecodedSpte): Record<string, unknown> {
 export type SeptState = 'FREE' | 'PENDING' | 'MAPPED' | 'BLOCKED' | 'PENDING_BLOCKED' | 'NL_MAPPED' | 'NL_BLOCKED';
 export const SEPT_STATES: readonly SeptState[] = ['FREE', 'PENDING', 'MAPPED', 'BLOCKED', 'PENDING_BLOCKED', 'NL_MAPPED', 'NL_BLOCKED'];
 const SEPT_STATE_MASK = 0xfn;
+const SEPT_STATE_BITS = Number(SEPT_STATE_MASK);
 const SEPT_LEVEL_SHIFT = 4n;
 const SEPT_LEVEL_MASK = 0xf0n;
 
@@ -375,12 +381,12 @@ export interface DecodedSeptEntry {
 
 /** A leaf S-EPT state (PENDING, MAPPED, BLOCKED, PENDING_BLOCKED: codes 1..4 of SEPT_STATES). */
 export function septEntryIsLeaf(v: Spte): boolean {
-  const code = Number(v & SEPT_STATE_MASK);
+  const code = low32(v) & SEPT_STATE_BITS;
   return code >= 1 && code <= 4;
 }
 
 export function septState(v: Spte): SeptState {
-  return SEPT_STATES[Number(v & SEPT_STATE_MASK)] ?? 'FREE';
+  return SEPT_STATES[low32(v) & SEPT_STATE_BITS] ?? 'FREE';
 }
 
 export function decodeSeptEntry(value: Spte): DecodedSeptEntry {

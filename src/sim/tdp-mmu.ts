@@ -13,7 +13,7 @@ import * as levels from './levels';
 
 const {
   FROZEN_SPTE, SHADOW_NONPRESENT_VALUE, is_shadow_present_pte, is_last_spte, is_large_pte, is_frozen_spte,
-  spte_to_pfn, make_nonleaf_spte, make_small_spte, makeLeafSpte, is_mmio_spte, is_writable_pte, is_mmu_writable_spte,
+  sptePfn, make_nonleaf_spte, make_small_spte, makeLeafSpte, is_mmio_spte, is_writable_pte, is_mmu_writable_spte,
   EPT_SPTE_HOST_WRITABLE,
 } = spte;
 const { pagesPerHpage, gfnRoundForLevel, spteIndex, SPTE_ENT_PER_PAGE, tableSpanPages } = levels;
@@ -93,7 +93,7 @@ export class TdpMmu {
   /** Write an SPTE and, when it links a table, make the table's pre-filled entries visible. */
   private write(sp: KvmMmuPage, index: number, v: Spte): void {
     if (is_shadow_present_pte(v) && !is_last_spte(v, sp.level)) {
-      const child = this.kvm.pages.get(Number(spte_to_pfn(v)));
+      const child = this.kvm.pages.get(sptePfn(v));
       if (child && !child.linked) this.kvm.publishTable(child);
     }
     this.kvm.writeSpte(sp, index, v);
@@ -326,7 +326,7 @@ export class TdpMmu {
     if (!rfc || !was_present) {
       if (is_leaf) {
         ret = this.hook(t, 'set_external_spte', 'set_external_spte_present.set_external_spte', gfn, level, undefined, nv, undefined,
-          () => ops.set_external_spte(t, gfn, level, Number(spte_to_pfn(nv))));
+          () => ops.set_external_spte(t, gfn, level, sptePfn(nv)));
       } else {
         const ext = this.get_external_spt(t, gfn, nv, level);
         kvm.KVM_BUG_ON(t, ext === null, 'set_external_spte_present.bug_no_external_spt', 'non-leaf mirror SPTE without an external page table', f);
@@ -405,7 +405,7 @@ export class TdpMmu {
     const is_present = is_shadow_present_pte(nv);
     const was_leaf = was_present && is_last_spte(old, level);
     const is_leaf = is_present && is_last_spte(nv, level);
-    const pfn_changed = spte_to_pfn(old) !== spte_to_pfn(nv);
+    const pfn_changed = sptePfn(old) !== sptePfn(nv);
     kvm.enterAt(t, 'call', 'handle_changed_spte', old === nv ? 'handle_changed_spte' : 'handle_changed_spte.trace', root, gfn, level, old, nv);
     // Messages are built only when the WARN fires (this runs several times per fault).
     const badLevel = level > kvm.rootLevel || level < 1;
@@ -482,7 +482,7 @@ export class TdpMmu {
     const kvm = this.kvm;
     const table: RootKind = sp.isMirror ? 'mirror' : 'direct';
     const reachable = sp.parent !== null && sp.linked && sp.parent.linked && is_shadow_present_pte(sp.parent.spt[sp.index]) &&
-      !is_last_spte(sp.parent.spt[sp.index], sp.parent.level) && Number(spte_to_pfn(sp.parent.spt[sp.index])) === sp.pfn;
+      !is_last_spte(sp.parent.spt[sp.index], sp.parent.level) && sptePfn(sp.parent.spt[sp.index]) === sp.pfn;
     if (sp.linked) kvm.b.clearTable(table, sp.gfn, sp.level);
     if (!sp.parent) kvm.b.setRoot(table, false);
     sp.linked = false;
@@ -503,7 +503,7 @@ export class TdpMmu {
       return;
     }
     kvm.lockdep_assert(t, 'write', 'remove_external_spte.lockdep');
-    const pfn = Number(spte_to_pfn(old));
+    const pfn = sptePfn(old);
     const ret = this.hook(t, 'remove_external_spte', 'remove_external_spte.hook', gfn, level, old, undefined, undefined,
       () => this.ops!.remove_external_spte(t, gfn, level, pfn));
     if (ret !== 0) kvm.KVM_BUG_ON(t, true, 'remove_external_spte.bug_ret', `remove_external_spte returned ${errno(ret)}`, { root: 'mirror', gfn, level, old_spte: old });

@@ -5,9 +5,9 @@ import fc from 'fast-check';
 import {
   FROZEN_SPTE, SHADOW_NONPRESENT_VALUE, SPTE_MMU_PRESENT_MASK, PT_PAGE_SIZE_MASK, SPTE_BASE_ADDR_MASK,
   EPT_SPTE_HOST_WRITABLE, EPT_SPTE_MMU_WRITABLE, VMX_EPT_SUPPRESS_VE_BIT, SPTE_TDP_AD_DISABLED, SPTE_TDP_AD_WRPROT_ONLY,
-  is_shadow_present_pte, is_frozen_spte, is_large_pte, is_last_spte, spte_to_pfn, is_mmio_spte,
+  is_shadow_present_pte, is_frozen_spte, is_large_pte, is_last_spte, spte_to_pfn, sptePfn, is_mmio_spte,
   makeLeafSpte, make_nonleaf_spte, make_small_spte, parseSpte, SpteParseError, decodeSpte, decodedSpteToJSON,
-  makeSeptEntry, decodeSeptEntry, SEPT_STATES, get_mmio_spte_generation,
+  makeSeptEntry, decodeSeptEntry, SEPT_STATES, septState, septEntryIsLeaf, get_mmio_spte_generation,
 } from '../../../src/sim/spte';
 import { pagesPerHpage, parsePgLevel, spteIndex, gfnRoundForLevel, pgLevelToTdxSeptLevel } from '../../../src/sim/levels';
 import type { PgLevel } from '../../../src/sim/types';
@@ -52,6 +52,10 @@ describe('sim/spte: bit layout', () => {
 
   it('spte_to_pfn takes bits 51:12', () => {
     fc.assert(fc.property(u64, (v) => spte_to_pfn(v) === ((v >> 12n) & ((1n << 40n) - 1n))));
+  });
+  it('sptePfn is spte_to_pfn as an exact number', () => {
+    fc.assert(fc.property(u64, (v) => sptePfn(v) === Number((v >> 12n) & ((1n << 40n) - 1n))));
+    assert.equal(sptePfn(0xffffffffffffffffn), 2 ** 40 - 1);
   });
 });
 
@@ -179,6 +183,8 @@ describe('sim/spte: S-EPT entries (our encoding)', () => {
       assert.equal(d.pfn, pfn);
       assert.equal(d.leaf, !s.startsWith('NL_'));
       assert.equal(d.blocked, s.includes('BLOCKED'));
+      assert.equal(septState(makeSeptEntry(s, l, pfn)), s);
+      assert.equal(septEntryIsLeaf(makeSeptEntry(s, l, pfn)), ['PENDING', 'MAPPED', 'BLOCKED', 'PENDING_BLOCKED'].includes(s));
     }));
   });
   it('rejects unknown states, stray bits and a non-zero FREE entry', () => {
