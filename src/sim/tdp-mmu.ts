@@ -152,11 +152,12 @@ export class TdpMmu {
     }
     let sp = root;
     let ret: RetPf = 'RET_PF_RETRY';
-    // for_each_tdp_pte(iter, kvm, root, fault->gfn, fault->gfn + 1)
+    // for_each_tdp_pte(iter, kvm, root, fault->gfn, fault->gfn + 1): one iterator, moved down.
+    const iter: TdpIter = { sp, index: 0, level: root.level, gfn: 0, old_spte: SHADOW_NONPRESENT_VALUE, root: rootKind };
     for (let level = root.level; ;) {
       yield; // tdp_iter reads the SPTE: other vCPUs may have changed it
       const index = spteIndex(fault.gfn, level);
-      const iter: TdpIter = { sp, index, level, gfn: gfnRoundForLevel(fault.gfn, level), old_spte: sp.spt[index], root: rootKind };
+      iter.sp = sp; iter.index = index; iter.level = level; iter.gfn = gfnRoundForLevel(fault.gfn, level); iter.old_spte = sp.spt[index];
       // RFC v2 07/23: disallowed_hugepage_adjust() for mirror roots: no page merging, step down.
       if (kvm.profile.mirrorNoMerge && sp.isMirror && level > 1 && level === fault.goal_level && is_shadow_present_pte(iter.old_spte) && !is_large_pte(iter.old_spte)) {
         fault.goal_level = (level - 1) as PgLevel;
@@ -691,13 +692,15 @@ export class TdpMmu {
   forEachPte(root: KvmMmuPage, start: number, end: number, minLevel: PgLevel, visit: (iter: TdpIter) => void): void {
     const rootKind: RootKind = root.isMirror ? 'mirror' : 'direct';
     const kvm = this.kvm;
+    // One iterator for the whole walk, like the kernel's: `visit` must not keep it.
+    const iter: TdpIter = { sp: root, index: 0, level: root.level, gfn: 0, old_spte: SHADOW_NONPRESENT_VALUE, root: rootKind };
     const walk = (sp: KvmMmuPage): void => {
       const span = pagesPerHpage(sp.level);
       const first = Math.max(0, Math.floor((start - sp.gfn) / span));
       const last = Math.min(SPTE_ENT_PER_PAGE - 1, Math.floor((Math.min(end, sp.gfn + tableSpanPages(sp.level)) - 1 - sp.gfn) / span));
       for (let i = first; i <= last; i++) {
         if (!sp.linked || kvm.hostCrashed) return; // the table was freed under us (zapped by visit)
-        const iter: TdpIter = { sp, index: i, level: sp.level, gfn: sp.gfn + i * span, old_spte: sp.spt[i], root: rootKind };
+        iter.sp = sp; iter.index = i; iter.level = sp.level; iter.gfn = sp.gfn + i * span; iter.old_spte = sp.spt[i];
         visit(iter);
         const cur = sp.spt[i];
         if (sp.level > minLevel && is_shadow_present_pte(cur) && !is_last_spte(cur, sp.level)) walk(kvm.childSp(cur));
