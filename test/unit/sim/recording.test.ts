@@ -129,7 +129,8 @@ describe('sim/recording: storage across 4 MiB chunks', () => {
   it('events, results set late and states read the same on both sides of a chunk boundary', () => {
     const b = new RecordingBuilder({ profile: 'mainline', name: 'big' });
     b.beginStep(0, 'fault');
-    // Distinct SPTEs at distinct GFNs: ~20 bytes per event, so 400k events fill two chunks.
+    // Distinct SPTEs at distinct GFNs, the writable bit alternating (the codec's strides miss):
+    // ~13 bytes per event, so 400k events fill two chunks.
     const N = 400_000;
     const leafOf = (i: number) => makeLeafSpte({ pfn: 0x100000 + i * 7, level: 1, writable: (i & 1) === 0 });
     let open = -1;
