@@ -463,14 +463,14 @@ class Simulation {
   }
 }
 
-/** Run a scenario (optionally against another profile) and return its recording. The scenario's
- *  `what_if` (e.g. private_max_level) turns the profile into its what-if variant. */
 /** An event limit (SimulateOptions.maxEvents, ImportOptions.maxEvents) as given, or a RangeError. */
 export function checkMaxEvents(n: number): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`maxEvents must be a positive integer (got ${n})`);
   return n;
 }
 
+/** Run a scenario (optionally against another profile) and return its recording. The scenario's
+ *  `what_if` (e.g. private_max_level) turns the profile into its what-if variant. */
 export function simulate(scenario: Scenario, opts: SimulateOptions = {}): Recording {
   let profile = profileByName(opts.profile ?? scenario.profile);
   const pml = scenario.what_if?.private_max_level;
