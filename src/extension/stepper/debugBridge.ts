@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { DebugPosition, TdpDebugSessions } from '../debug/sessions';
 import type { StepperController } from './controller';
+import { isScenarioFile } from '../../debug/inputs';
 
 export function bridgeDebugger(controller: StepperController, debug: TdpDebugSessions, log: vscode.LogOutputChannel): vscode.Disposable {
   /** Seeks we asked for: their `goto` answers must not move us again. */
@@ -21,8 +22,8 @@ export function bridgeDebugger(controller: StepperController, debug: TdpDebugSes
     if (pos.reason === 'goto' && ourSeeks.delete(pos.seq)) return;
     if (!same(pos)) {
       if (!pos.recording || !pos.scenario) return; // an adapter in another process: nothing to adopt
-      // The launch attribute `scenario` names a *.tdpsim.yaml or an ftrace file to replay.
-      const kind = /\.tdpsim\.ya?ml$/i.test(pos.scenario) ? 'scenario' : 'trace';
+      // The launch attribute `scenario` names a scenario or an ftrace file, as the adapter decided.
+      const kind = isScenarioFile(pos.scenario) ? 'scenario' : 'trace';
       controller.adopt(pos.recording, { kind, path: pos.scenario, profile: pos.recording.profile });
     }
     controller.seek(pos.seq, 'debug');

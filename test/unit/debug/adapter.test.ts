@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { defaultSessionDeps } from '../../../src/debug/launch';
+import { isScenarioFile } from '../../../src/debug/inputs';
 import { loadScenarioFile } from '../../../src/sim/scenario';
 import { simulate } from '../../../src/sim/simulate';
 import { importTraceFile } from '../../../src/trace';
@@ -544,5 +545,12 @@ describe('debug adapter over DAP', function () {
     await a.dc.initializeRequest();
     const bad = path.join(REPO, 'test/fixtures/scenarios/bad-levels.tdpsim.yaml');
     await assert.rejects(a.dc.launchRequest({ scenario: bad } as DebugProtocol.LaunchRequestArguments), new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+`));
+  });
+});
+
+describe('debug/inputs: what a launch\'s scenario attribute names', () => {
+  it('a YAML file is a scenario, anything else a trace (adapter, configuration provider and stepper bridge alike)', () => {
+    for (const f of ['a.tdpsim.yaml', 'dir/b.tdpsim.yml', 'C.YAML', 'plain.yaml']) assert.equal(isScenarioFile(f), true, f);
+    for (const f of ['trace.txt', 'report.dat', 'x.yaml.txt', 'yaml']) assert.equal(isScenarioFile(f), false, f);
   });
 });
