@@ -12,7 +12,7 @@ import * as levels from './levels';
 import * as tdxStatus from './tdx-status';
 
 const { makeSeptEntry, septState, spte_to_pfn } = spte;
-const { gfnRoundForLevel, pagesPerHpage, SPTE_ENT_PER_PAGE } = levels;
+const { gfnRoundForLevel, pagesPerHpage, SPTE_ENT_PER_PAGE, tableSpanPages } = levels;
 const { TDX_OPERAND_ID_RCX, TDX_STATUS, tdxStatusName } = tdxStatus;
 const S = TDX_STATUS;
 
@@ -38,16 +38,47 @@ interface Operands {
   page?: number;
 }
 
+/** Epoch at which each blocked S-EPT entry was blocked, by key. BLOCK is nearly always followed
+ *  by the REMOVE or DEMOTE of the same entry: the newest one is kept outside the Map, so that the
+ *  common BLOCK → REMOVE pair costs no Map insert and no Map delete (which rehashes a Map kept
+ *  near-empty, every time). */
+class BlockedEpochs {
+  private map = new Map<number, number>();
+  private newestKey = -1;
+  private newestEpoch = 0;
+
+  set(key: number, epoch: number): void {
+    if (this.newestKey !== -1 && this.newestKey !== key) this.map.set(this.newestKey, this.newestEpoch);
+    if (this.map.size) this.map.delete(key);
+    this.newestKey = key;
+    this.newestEpoch = epoch;
+  }
+
+  get(key: number): number | undefined {
+    return key === this.newestKey ? this.newestEpoch : this.map.get(key);
+  }
+
+  delete(key: number): void {
+    if (key === this.newestKey) this.newestKey = -1;
+    else this.map.delete(key);
+  }
+}
+
 export class TdxModule {
   /** The TD's HKID is configured (cleared by TDH.MNG.KEY.FREEID at teardown). */
   hkidAssigned = true;
   /** TD epoch, advanced by TDH.MEM.TRACK. */
   private epoch = 0;
   /** Epoch at which each blocked entry was blocked (key `${level}:${gfn}`). */
-  private blockedAt = new Map<number, number>();
+  private blockedAt = new BlockedEpochs();
   /** S-EPT pages handed to the module: where their entries sit (level of the entries, first gfn). */
   private septPages = new Map<number, { gfn: number; level: PgLevel }>();
   private injections = new Map<string, Injection>();
+  /** S-EPT writes at levels above 4K so far: the only writes that can change a walk's path. */
+  private upperWrites = 0;
+  /** The last walk that got through the levels above its own: the page table it ended in
+   *  (gfn / span of that table, level) and upperWrites at the time. */
+  private walked = { table: -1, level: 0, upperWrites: -1 };
   /** SEAMCALL results the scenario expects (`seamcall|STATUS`): no invariant event for them. */
   readonly expected = new Set<string>();
 
@@ -60,13 +91,25 @@ export class TdxModule {
 
   // ---- the S-EPT walk ----------------------------------------------------------------------
   /** Walk from the root to the entry at `level` covering gfn; WALK_FAILED if a level above is
-   *  not a non-leaf entry (the S-EPT root is always present for a TD). */
+   *  not a non-leaf entry (the S-EPT root is always present for a TD). The levels above are
+   *  re-read only when the walk ends in another page table or an upper entry changed since. */
   private walk(gfn: number, level: PgLevel): Spte | null {
-    for (let l = this.kvm.rootLevel; l > level; l--) {
-      const st = septState(this.kvm.readSept(gfnRoundForLevel(gfn, l as PgLevel), l as PgLevel));
-      if (st !== 'NL_MAPPED' && st !== 'NL_BLOCKED') return null;
+    const table = Math.floor(gfn / tableSpanPages(level));
+    const w = this.walked;
+    if (w.table !== table || w.level !== level || w.upperWrites !== this.upperWrites) {
+      for (let l = this.kvm.rootLevel; l > level; l--) {
+        const st = septState(this.kvm.readSept(gfnRoundForLevel(gfn, l as PgLevel), l as PgLevel));
+        if (st !== 'NL_MAPPED' && st !== 'NL_BLOCKED') return null;
+      }
+      w.table = table; w.level = level; w.upperWrites = this.upperWrites;
     }
     return this.kvm.readSept(gfnRoundForLevel(gfn, level), level);
+  }
+
+  /** Every S-EPT change goes through here. */
+  private write(gfn: number, level: PgLevel, v: Spte): void {
+    if (level > 1) this.upperWrites++;
+    this.kvm.writeSept(gfn, level, v);
   }
 
   /** A number, not a string: no string building per SEAMCALL (GFNs stay below 2^50). */
@@ -121,7 +164,7 @@ export class TdxModule {
       if (e === null) return S.TDX_EPT_WALK_FAILED | TDX_OPERAND_ID_RCX;
       if (level === 1 || e !== 0n) return S.TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX;
       const base = gfnRoundForLevel(gfn, level);
-      this.kvm.writeSept(base, level, makeSeptEntry('NL_MAPPED', level, page));
+      this.write(base, level, makeSeptEntry('NL_MAPPED', level, page));
       this.septPages.set(page, { gfn: base, level: (level - 1) as PgLevel });
       return S.TDX_SUCCESS;
     });
@@ -134,7 +177,7 @@ export class TdxModule {
       const e = this.walk(gfn, level);
       if (e === null) return S.TDX_EPT_WALK_FAILED | TDX_OPERAND_ID_RCX;
       if (e !== 0n) return S.TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX;
-      this.kvm.writeSept(gfnRoundForLevel(gfn, level), level, makeSeptEntry('PENDING', level, pfn));
+      this.write(gfnRoundForLevel(gfn, level), level, makeSeptEntry('PENDING', level, pfn));
       return S.TDX_SUCCESS;
     });
   }
@@ -147,7 +190,7 @@ export class TdxModule {
       const st = septState(e);
       const next = st === 'MAPPED' ? 'BLOCKED' : st === 'PENDING' ? 'PENDING_BLOCKED' : st === 'NL_MAPPED' ? 'NL_BLOCKED' : null;
       if (!next) return S.TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX;
-      this.kvm.writeSept(gfnRoundForLevel(gfn, level), level, makeSeptEntry(next, level, spte_to_pfn(e)));
+      this.write(gfnRoundForLevel(gfn, level), level, makeSeptEntry(next, level, spte_to_pfn(e)));
       this.blockedAt.set(this.key(gfn, level), this.epoch);
       return S.TDX_SUCCESS;
     });
@@ -177,7 +220,7 @@ export class TdxModule {
       if (e === null) return S.TDX_EPT_WALK_FAILED | TDX_OPERAND_ID_RCX;
       const err = this.checkBlockedTracked(gfn, level, e);
       if (err) return err;
-      this.kvm.writeSept(gfnRoundForLevel(gfn, level), level, 0n);
+      this.write(gfnRoundForLevel(gfn, level), level, 0n);
       this.blockedAt.delete(this.key(gfn, level));
       return S.TDX_SUCCESS;
     });
@@ -197,9 +240,9 @@ export class TdxModule {
       const state = septState(e) === 'BLOCKED' ? 'MAPPED' : 'PENDING';
       const pfn = spte_to_pfn(e);
       for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
-        this.kvm.writeSept(base + i * pagesPerHpage(child), child, makeSeptEntry(state, child, pfn + BigInt(i * pagesPerHpage(child))));
+        this.write(base + i * pagesPerHpage(child), child, makeSeptEntry(state, child, pfn + BigInt(i * pagesPerHpage(child))));
       }
-      this.kvm.writeSept(base, level, makeSeptEntry('NL_MAPPED', level, page));
+      this.write(base, level, makeSeptEntry('NL_MAPPED', level, page));
       this.blockedAt.delete(this.key(gfn, level));
       this.septPages.set(page, { gfn: base, level: child });
       return S.TDX_SUCCESS;
@@ -223,10 +266,10 @@ export class TdxModule {
         const span = pagesPerHpage(where.level);
         for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
           const g = where.gfn + i * span;
-          if (this.kvm.readSept(g, where.level) !== 0n) this.kvm.writeSept(g, where.level, 0n);
+          if (this.kvm.readSept(g, where.level) !== 0n) this.write(g, where.level, 0n);
         }
         const parent = (where.level + 1) as PgLevel;
-        if (this.kvm.readSept(where.gfn, parent) !== 0n) this.kvm.writeSept(where.gfn, parent, 0n);
+        if (this.kvm.readSept(where.gfn, parent) !== 0n) this.write(where.gfn, parent, 0n);
         this.septPages.delete(page);
       }
       return S.TDX_SUCCESS;

@@ -193,6 +193,51 @@ describe('sim/model: the TDX module refuses what the real one refuses', () => {
     assert.equal(aug.args?.tdx_level, undefined, 'hot SEAMCALLs carry no args object');
   });
 
+  it('TLB tracking is per blocked entry: entries blocked before and after a TRACK, removed in any order', () => {
+    const { module, t } = rig();
+    const m = module!;
+    const RCX = TDX_OPERAND_ID_RCX;
+    const [A, B, C] = [0x200, 0x201, 0x202];
+    m.sept_add(t, 'tdx_sept_link_private_spt.sept_add', 0x200, 4, 10);
+    m.sept_add(t, 'tdx_sept_link_private_spt.sept_add', 0x200, 3, 11);
+    m.sept_add(t, 'tdx_sept_link_private_spt.sept_add', 0x200, 2, 12);
+    for (const g of [A, B, C]) assert.equal(m.page_aug(t, 'tdx_mem_page_aug.seamcall', g, 1, 0x1000 + g), 0n);
+    const remove = (g: number) => m.page_remove(t, 'tdx_sept_drop_private_spte.page_remove', g, 1);
+    m.range_block(t, 'tdx_sept_zap_private_spte.range_block', A, 1);
+    m.range_block(t, 'tdx_sept_zap_private_spte.range_block', B, 1);
+    m.mem_track(t, 'tdx_track.mem_track');
+    m.range_block(t, 'tdx_sept_zap_private_spte.range_block', C, 1);
+    assert.equal(remove(C), TDX_STATUS.TDX_TLB_TRACKING_NOT_DONE | RCX, 'C was blocked after the last TRACK');
+    assert.equal(remove(A), 0n, 'A was blocked before the TRACK');
+    assert.equal(remove(A), TDX_STATUS.TDX_EPT_ENTRY_STATE_INCORRECT | RCX, 'A is FREE now');
+    assert.equal(remove(B), 0n);
+    m.mem_track(t, 'tdx_track.mem_track');
+    assert.equal(remove(C), 0n);
+    // A re-blocked entry needs a TRACK again.
+    assert.equal(m.page_aug(t, 'tdx_mem_page_aug.seamcall', A, 1, 0x1000 + A), 0n);
+    m.range_block(t, 'tdx_sept_zap_private_spte.range_block', A, 1);
+    assert.equal(remove(A), TDX_STATUS.TDX_TLB_TRACKING_NOT_DONE | RCX);
+  });
+
+  it('the S-EPT walk sees an upper level that changed since the last SEAMCALL to the same table', () => {
+    const { module, t } = rig();
+    const m = module!;
+    const RCX = TDX_OPERAND_ID_RCX;
+    m.sept_add(t, 'tdx_sept_link_private_spt.sept_add', 0, 4, 10);
+    m.sept_add(t, 'tdx_sept_link_private_spt.sept_add', 0, 3, 11);
+    m.sept_add(t, 'tdx_sept_link_private_spt.sept_add', 0, 2, 12);
+    assert.equal(m.page_aug(t, 'tdx_mem_page_aug.seamcall', 0, 1, 0x1000), 0n);
+    // Blocking the 2M non-leaf entry above: the next walk to the same 4K table still passes
+    // (NL_BLOCKED is walkable), but an entry the walk needs turning FREE must fail it.
+    assert.equal(m.range_block(t, 'tdx_sept_zap_private_spte.range_block', 0, 2), 0n);
+    assert.equal(m.page_aug(t, 'tdx_mem_page_aug.seamcall', 1, 1, 0x1001), 0n);
+    m.mem_track(t, 'tdx_track.mem_track');
+    m.mng(t, 'TDH.MNG.VPFLUSHDONE', null);
+    m.mng(t, 'TDH.MNG.KEY.FREEID', null);
+    assert.equal(m.page_reclaim(t, 'tdx_sept_free_private_spt.reclaim', 12), 0n, 'the 4K S-EPT page and its 2M entry go');
+    assert.equal(m.range_block(t, 'tdx_sept_zap_private_spte.range_block', 2, 1), TDX_STATUS.TDX_EPT_WALK_FAILED | RCX);
+  });
+
   it('TDH.MEM.PAGE.DEMOTE turns a blocked, tracked 2M leaf into a non-leaf over 512 leaves of the same state', () => {
     const { module, kvm, t } = rig('hugepage-rfc-v2');
     const m = module!;
