@@ -51,7 +51,7 @@ export class Invariants implements WriteObserver, PropagationWindows {
     const w = t.windows.pop();
     if (!w) throw new Error('internal: invariant window closed twice');
     if (t.windows.length === 0) this.propagating.splice(this.propagating.indexOf(t), 1);
-    if (w.deferred) for (const [gfn, level] of w.deferred) this.checkOrDefer(t, gfn, level);
+    if (w.deferred) for (const k of w.deferred) this.checkOrDefer(t, Math.floor(k / 8), (k % 8) as PgLevel);
   }
 
   private windowFor(gfn: number): PropagationWindow | undefined {
@@ -80,9 +80,15 @@ export class Invariants implements WriteObserver, PropagationWindows {
   }
 
   private checkOrDefer(t: Thread, gfn: number, level: PgLevel): void {
-    const w = this.windowFor(gfn);
-    if (w) (w.deferred ??= []).push([gfn, level]);
-    else this.checkMirrorSept(t, gfn, level);
+    const w = this.propagating.length ? this.windowFor(gfn) : undefined;
+    if (w) {
+      // A window's writes mostly hit one position (freeze, SEAMCALL, publish): keep it once.
+      const k = gfn * 8 + level;
+      const d = (w.deferred ??= []);
+      if (d[d.length - 1] !== k) d.push(k);
+    } else {
+      this.checkMirrorSept(t, gfn, level);
+    }
   }
 
   private report(t: Thread, fn: string, gfn: number, level: PgLevel, message: string): void {

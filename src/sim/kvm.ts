@@ -48,8 +48,8 @@ export interface TdpIter {
 }
 
 /** A span [start, end) a thread is propagating from the mirror to the S-EPT (PropagationWindows);
- *  `deferred`: positions to check when it closes (null: none yet). */
-export interface PropagationWindow { start: number; end: number; deferred: Array<[number, PgLevel]> | null }
+ *  `deferred`: positions to check when it closes, as gfn * 8 + level (null: none yet). */
+export interface PropagationWindow { start: number; end: number; deferred: number[] | null }
 
 /** A kernel context: a vCPU thread (faults) or a VM-wide path (ioctl, notifier, teardown). */
 export class Thread {
