@@ -63,8 +63,8 @@ export class Thread {
   constructor(readonly vcpu: number | null, readonly prefix: readonly string[]) {}
 }
 
-/** Fields of an event besides its kind/fn/anchor/parent/lock/vcpu (push() copies exactly these). */
-export type EventFields = Pick<EventInput, 'root' | 'gfn' | 'level' | 'old_spte' | 'new_spte' | 'result' | 'status' | 'args' | 'message' | 'writes'>;
+/** Fields of an event besides its kind/fn/anchor/parent/lock/vcpu. */
+export type EventFields = Pick<EventInput, 'root' | 'gfn' | 'level' | 'old_spte' | 'new_spte' | 'result' | 'status' | 'args' | 'message'>;
 
 /** Called after each event that wrote entries (the invariant checker). */
 export interface WriteObserver {
@@ -168,13 +168,6 @@ export class Kvm {
     return s;
   }
 
-  /** One reused event object of a fixed shape (hot path: no per-event spreading). */
-  private readonly ev: EventInput = {
-    kind: 'call', fn: '', anchor: null, parent: null, stackPrefix: undefined, lock: 'none', vcpu: null, root: undefined,
-    gfn: undefined, level: undefined, old_spte: undefined, new_spte: undefined, result: undefined, openResult: false,
-    status: undefined, args: undefined, message: undefined, writes: undefined, keepResultSlot: false,
-    time: undefined, cpu: undefined, task: undefined,
-  };
   /** Events per site id (counts() sums them per name). */
   private siteCounts: number[] = [];
   private siteFn: string[] = [];
@@ -183,24 +176,26 @@ export class Kvm {
   private recentSite = new Map<string, number>();
 
   /** Record one event. The SPTE position and values come positionally (the hot call sites pass
-   *  them without building an object per event); `more` carries the other fields, copied with
-   *  Object.assign because the call sites' literals come in many shapes (and may also name the
-   *  positional fields: enter()/emit() pass everything there). */
+   *  them without building an object per event); `more` carries the other fields and may also
+   *  name the positional ones (enter()/emit() pass everything there). */
   private push(t: Thread, kind: EventKind, fn: string, anchor: string | null, root: RootKind | undefined, gfn: number | undefined,
     level: PgLevel | undefined, old: Spte | undefined, nv: Spte | undefined, result: string | undefined, more: EventFields | undefined, open: boolean): number {
-    const ev = this.ev;
-    ev.parent = t.stack.length ? t.stack[t.stack.length - 1] : null;
-    ev.stackPrefix = t.prefix;
-    ev.lock = t.lock;
-    ev.vcpu = t.vcpu;
-    ev.openResult = open;
-    ev.root = root; ev.gfn = gfn; ev.level = level; ev.old_spte = old; ev.new_spte = nv; ev.result = result;
-    ev.status = undefined; ev.args = undefined; ev.message = undefined; ev.writes = undefined;
-    if (more !== undefined) Object.assign(ev, more);
+    let status: Spte | undefined;
+    if (more !== undefined) {
+      if (more.root !== undefined) root = more.root;
+      if (more.gfn !== undefined) gfn = more.gfn;
+      if (more.level !== undefined) level = more.level;
+      if (more.old_spte !== undefined) old = more.old_spte;
+      if (more.new_spte !== undefined) nv = more.new_spte;
+      if (more.result !== undefined) result = more.result;
+      status = more.status;
+    }
     const site = this.site(kind, fn, anchor);
-    const seq = this.b.pushSite(site, ev);
+    const stack = t.stack;
+    const seq = this.b.pushAt(site, stack.length ? stack[stack.length - 1] : null, t.prefix, t.lock, t.vcpu, root, gfn, level, old, nv,
+      status, result, open, more);
     this.siteCounts[site]++;
-    if (kind === 'seamcall' && ev.result !== undefined) this.lastResult.set(fn, ev.result);
+    if (kind === 'seamcall' && result !== undefined) this.lastResult.set(fn, result);
     if (kind === 'invariant') this.invariantEvents++;
     if ((seq & 0xffff) === 0) this.checkAbort?.();
     this.observer?.afterEvent(t);

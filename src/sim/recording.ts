@@ -7,7 +7,7 @@
 // entry writes, replayed forward or backward from the nearest checkpoint.
 import type {
   EntryWrite, EventKind, ExpectationResult, LockMode, PgLevel, ProfileName, Recording, SimEvent,
-  SimState, SourceLocation, Spte, WalkEntry,
+  RootKind, SimState, SourceLocation, Spte, WalkEntry,
 } from './types';
 import { BLOCK, EncodedFields, EventEncoder, RawEvent, WriteBuffer } from './event-codec';
 import { TABLE_KINDS, TableKind, TableStore, emptyValue } from './table-store';
@@ -111,6 +111,9 @@ export class RecordingBuilder {
   private finished = false;
   private scratch: EncodedFields = { site: 0, parent: -1, lock: 'none', vcpu: null, result: -1, resultSlot: false, extra: false };
   private openResults = new Map<number, number>();
+  /** Per site: the last result string pushed and its id (resultIdAt). */
+  private siteResult: Array<string | undefined> = [];
+  private siteResultId: number[] = [];
 
   constructor(o: RecordingBuilderOptions) {
     this.profile = o.profile;
@@ -195,45 +198,67 @@ export class RecordingBuilder {
   /** push() with a pre-interned site (ev.kind/fn/anchor are then ignored). */
   pushSite(site: number, ev: Omit<EventInput, 'kind' | 'fn' | 'anchor'>): number {
     this.assertOpen();
+    if (ev.writes) for (const w of ev.writes) this.addWrite(w.table, w.gfn, w.level, w.old, w.new);
+    const seq = this.pushAt(site, ev.parent ?? null, ev.stackPrefix, ev.lock, ev.vcpu ?? null, ev.root, ev.gfn, ev.level,
+      ev.old_spte, ev.new_spte, ev.status, ev.result, ev.openResult === true, ev);
+    if (ev.openResult && ev.keepResultSlot !== false) this.openResults.set(seq, this.enc.lastResultSlot);
+    return seq;
+  }
+
+  /** pushSite() with the fields as arguments (the simulator's hot path: no event object per
+   *  event). `more` supplies the rarely present args/message/time/cpu/task. An open result's
+   *  slot is then the caller's to keep (lastResultSlot, setResultSlot). */
+  pushAt(site: number, parentSeq: number | null, stackPrefix: readonly string[] | undefined, lock: LockMode, vcpu: number | null,
+    root: RootKind | undefined, gfn: number | undefined, level: PgLevel | undefined, old: Spte | undefined, nv: Spte | undefined,
+    status: Spte | undefined, result: string | undefined, openResult: boolean, more: Extra | undefined): number {
+    this.assertOpen();
     const seq = this.enc.count;
     const kind = this.sites[site].kind;
     let parent: number;
-    if (ev.parent === null || ev.parent === undefined) {
-      parent = ev.stackPrefix && ev.stackPrefix.length ? -1 - this.prefixId(ev.stackPrefix) : -1;
+    if (parentSeq === null) {
+      parent = stackPrefix && stackPrefix.length ? -1 - this.prefixId(stackPrefix) : -1;
     } else {
-      if (!(ev.parent >= 0 && ev.parent < seq)) throw new RangeError(`parent ${ev.parent} is not an earlier event (seq ${seq})`);
-      parent = ev.parent;
+      if (!(parentSeq >= 0 && parentSeq < seq)) throw new RangeError(`parent ${parentSeq} is not an earlier event (seq ${seq})`);
+      parent = parentSeq;
     }
-    if (ev.writes) for (const w of ev.writes) this.addWrite(w.table, w.gfn, w.level, w.old, w.new);
-    if (ev.gfn !== undefined && (!Number.isSafeInteger(ev.gfn) || ev.gfn < 0)) throw new RangeError(`gfn ${ev.gfn} is not a non-negative safe integer`);
-    const hasExtra = ev.args !== undefined || ev.message !== undefined || ev.time !== undefined || ev.cpu !== undefined || ev.task !== undefined;
+    if (gfn !== undefined && (!Number.isSafeInteger(gfn) || gfn < 0)) throw new RangeError(`gfn ${gfn} is not a non-negative safe integer`);
+    const hasExtra = more !== undefined &&
+      (more.args !== undefined || more.message !== undefined || more.time !== undefined || more.cpu !== undefined || more.task !== undefined);
     if (hasExtra) {
       const x: Extra = {};
-      if (ev.args !== undefined) x.args = ev.args;
-      if (ev.message !== undefined) x.message = ev.message;
-      if (ev.time !== undefined) x.time = ev.time;
-      if (ev.cpu !== undefined) x.cpu = ev.cpu;
-      if (ev.task !== undefined) x.task = ev.task;
+      if (more.args !== undefined) x.args = more.args;
+      if (more.message !== undefined) x.message = more.message;
+      if (more.time !== undefined) x.time = more.time;
+      if (more.cpu !== undefined) x.cpu = more.cpu;
+      if (more.task !== undefined) x.task = more.task;
       this.extras.set(seq, x);
     }
     if (kind === 'kvm_bug') {
       this.bugSeqs.push(seq);
-      this.bugReasons.push(ev.message ?? this.sites[site].anchor ?? 'KVM_BUG_ON');
+      this.bugReasons.push(more?.message ?? this.sites[site].anchor ?? 'KVM_BUG_ON');
     }
     const x = this.scratch;
-    x.site = site; x.parent = parent; x.lock = ev.lock; x.root = ev.root; x.level = ev.level; x.vcpu = ev.vcpu ?? null;
-    x.gfn = ev.gfn; x.old = ev.old_spte; x.new = ev.new_spte; x.status = ev.status;
-    x.result = ev.result === undefined ? -1 : this.results.id(ev.result);
-    x.resultSlot = ev.openResult === true;
+    x.site = site; x.parent = parent; x.lock = lock; x.root = root; x.level = level; x.vcpu = vcpu;
+    x.gfn = gfn; x.old = old; x.new = nv; x.status = status;
+    x.result = result === undefined ? -1 : this.resultIdAt(site, result);
+    x.resultSlot = openResult;
     x.extra = hasExtra;
     this.enc.append(x, this.staged);
-    if (ev.openResult && ev.keepResultSlot !== false) this.openResults.set(seq, this.enc.lastResultSlot);
     this.staged.clear();
     if (--this.untilCheckpoint === 0) {
       this.untilCheckpoint = this.interval;
       this.checkpoints.push({ tables: this.live.map((t) => t.snapshot()) });
     }
     return seq;
+  }
+
+  /** A result's interned id; a site mostly returns what it returned last time (no Map lookup). */
+  private resultIdAt(site: number, result: string): number {
+    if (this.siteResult[site] === result) return this.siteResultId[site];
+    const id = this.results.id(result);
+    this.siteResult[site] = result;
+    this.siteResultId[site] = id;
+    return id;
   }
 
   /** The result slot of the event just pushed with openResult (for setResultSlot). */
