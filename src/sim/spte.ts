@@ -140,21 +140,39 @@ export interface LeafSpteOptions {
 
 /** make_spte() for EPT with A/D bits enabled (the TDP MMU's normal case). */
 export function makeLeafSpte(o: LeafSpteOptions): Spte {
+  const memtype = o.memtype ?? 6;
+  if (typeof o.pfn === 'number' && Number.isInteger(o.pfn) && o.pfn >= 0 && o.pfn <= MAX_PFN) {
+    if (!Number.isInteger(memtype) || memtype < 0 || memtype > 7) throw new RangeError(`memory type ${memtype} is not 0..7`);
+    // One BigInt per fault: the flags are cached per combination of options, the pfn is exact
+    // as a number (below 2^52 once shifted).
+    return leafFlags(o, memtype) | BigInt(o.pfn * 4096);
+  }
   const pfn = BigInt(o.pfn);
   if (pfn < 0n || pfn > SPTE_BASE_ADDR_MASK >> PAGE_SHIFT) throw new RangeError(`pfn 0x${pfn.toString(16)} does not fit bits 51:12`);
-  const memtype = o.memtype ?? 6;
   if (!Number.isInteger(memtype) || memtype < 0 || memtype > 7) throw new RangeError(`memory type ${memtype} is not 0..7`);
+  return leafFlags(o, memtype) | (pfn << PAGE_SHIFT);
+}
+
+/** The largest pfn bits 51:12 hold. */
+const MAX_PFN = 2 ** 40 - 1;
+const leafFlagsCache: Spte[] = [];
+
+/** Every bit make_spte() sets besides the pfn. */
+function leafFlags(o: LeafSpteOptions, memtype: number): Spte {
+  const executable = o.executable ?? true, hostWritable = o.hostWritable ?? true;
+  const key = (o.prefetch ? 1 : 0) | (executable ? 2 : 0) | (o.level > PG_LEVEL_4K ? 4 : 0) | (o.ipat ? 8 : 0) |
+    (hostWritable ? 16 : 0) | (o.writable ? 32 : 0) | (memtype << 6);
+  const cached = leafFlagsCache[key];
+  if (cached !== undefined) return cached;
   let spte = SPTE_MMU_PRESENT_MASK | shadow_present_mask | shadow_user_mask;
   if (!o.prefetch) spte |= shadow_accessed_mask;
-  if (o.executable ?? true) spte |= shadow_x_mask;
+  if (executable) spte |= shadow_x_mask;
   if (o.level > PG_LEVEL_4K) spte |= PT_PAGE_SIZE_MASK;
   spte |= BigInt(memtype) << BigInt(VMX_EPT_MT_EPTE_SHIFT);
   if (o.ipat) spte |= VMX_EPT_IPAT_BIT;
-  const hostWritable = o.hostWritable ?? true;
   if (hostWritable) spte |= EPT_SPTE_HOST_WRITABLE;
-  spte |= pfn << PAGE_SHIFT;
   if (o.writable && hostWritable) spte |= PT_WRITABLE_MASK | EPT_SPTE_MMU_WRITABLE | shadow_dirty_mask;
-  return spte;
+  return (leafFlagsCache[key] = spte);
 }
 
 /** make_nonleaf_spte(child_pt, ad_disabled): present, RWX, accessed, pointing at the child table. */
@@ -355,14 +373,16 @@ export type SeptState = 'FREE' | 'PENDING' | 'MAPPED' | 'BLOCKED' | 'PENDING_BLO
 export const SEPT_STATES: readonly SeptState[] = ['FREE', 'PENDING', 'MAPPED', 'BLOCKED', 'PENDING_BLOCKED', 'NL_MAPPED', 'NL_BLOCKED'];
 const SEPT_STATE_MASK = 0xfn;
 const SEPT_STATE_BITS = Number(SEPT_STATE_MASK);
-const SEPT_LEVEL_SHIFT = 4n;
+const SEPT_LEVEL_SHIFT = 4;
 const SEPT_LEVEL_MASK = 0xf0n;
 
 export function makeSeptEntry(state: SeptState, level: PgLevel, pfn: bigint | number): Spte {
   if (state === 'FREE') return 0n;
+  // A number pfn in range: the whole entry is exact as a number (one BigInt per SEAMCALL).
+  if (typeof pfn === 'number' && Number.isInteger(pfn) && pfn >= 0 && pfn <= MAX_PFN) return BigInt(pfn * 4096 + level * 2 ** SEPT_LEVEL_SHIFT + SEPT_STATES.indexOf(state));
   const p = BigInt(pfn);
   if (p < 0n || p > SPTE_BASE_ADDR_MASK >> PAGE_SHIFT) throw new RangeError(`S-EPT pfn 0x${p.toString(16)} does not fit bits 51:12`);
-  return BigInt(SEPT_STATES.indexOf(state)) | (BigInt(level) << SEPT_LEVEL_SHIFT) | (p << PAGE_SHIFT);
+  return BigInt(SEPT_STATES.indexOf(state)) | (BigInt(level) << BigInt(SEPT_LEVEL_SHIFT)) | (p << PAGE_SHIFT);
 }
 
 export interface DecodedSeptEntry {
@@ -396,7 +416,7 @@ export function decodeSeptEntry(value: Spte): DecodedSeptEntry {
   if (state === undefined) throw new RangeError(`S-EPT entry 0x${value.toString(16)}: unknown state code ${code} (bits 3:0)`);
   const reserved = value & ~(SEPT_STATE_MASK | SEPT_LEVEL_MASK | SPTE_BASE_ADDR_MASK);
   if (reserved) throw new RangeError(`S-EPT entry 0x${value.toString(16)}: reserved bits 0x${reserved.toString(16)} set`);
-  const lv = Number((value & SEPT_LEVEL_MASK) >> SEPT_LEVEL_SHIFT);
+  const lv = Number((value & SEPT_LEVEL_MASK) >> BigInt(SEPT_LEVEL_SHIFT));
   if (state === 'FREE') {
     if (value !== 0n) throw new RangeError(`S-EPT entry 0x${value.toString(16)}: a FREE entry must be 0`);
     return { value, state, level: null, pfn: 0n, leaf: false, present: false, blocked: false, summary: 'FREE' };

@@ -78,6 +78,26 @@ describe('sim/spte: constructors', () => {
     assert.equal(is_last_spte(s, 2), true);
   });
 
+  it('every bit of a leaf follows its options, whether the pfn is a number or a bigint, in any order of calls', () => {
+    const bit = (s: bigint, n: number) => (s >> BigInt(n)) & 1n;
+    const opts = fc.record({
+      pfn: fc.integer({ min: 0, max: 2 ** 40 - 1 }), level: fc.constantFrom<PgLevel>(1, 2, 3), writable: fc.boolean(),
+      executable: fc.boolean(), memtype: fc.integer({ min: 0, max: 7 }), ipat: fc.boolean(), prefetch: fc.boolean(), hostWritable: fc.boolean(),
+    });
+    fc.assert(fc.property(opts, (o) => {
+      const s = makeLeafSpte(o);
+      assert.equal(makeLeafSpte({ ...o, pfn: BigInt(o.pfn) }), s);
+      assert.equal(spte_to_pfn(s), BigInt(o.pfn));
+      const w = o.writable && o.hostWritable;
+      assert.deepEqual(
+        [bit(s, 0), bit(s, 1), bit(s, 2), (s >> 3n) & 7n, bit(s, 6), bit(s, 7), bit(s, 8), bit(s, 9), bit(s, 11), bit(s, 57), bit(s, 58), bit(s, 63)],
+        [1n, w ? 1n : 0n, o.executable ? 1n : 0n, BigInt(o.memtype), o.ipat ? 1n : 0n, o.level > 1 ? 1n : 0n, o.prefetch ? 0n : 1n,
+          w ? 1n : 0n, 1n, o.hostWritable ? 1n : 0n, w ? 1n : 0n, 1n]);
+    }), { numRuns: 500 });
+    assert.throws(() => makeLeafSpte({ pfn: 2 ** 40, level: 1, writable: true }), /does not fit bits 51:12/);
+    assert.throws(() => makeLeafSpte({ pfn: 1, level: 1, writable: true, memtype: 8 }), /memory type 8 is not 0\.\.7/);
+  });
+
   it('a prefetched leaf has no accessed bit', () => {
     assert.equal(makeLeafSpte({ pfn: 1, level: 1, writable: false, prefetch: true }) & 0x100n, 0n);
   });
@@ -185,7 +205,9 @@ describe('sim/spte: S-EPT entries (our encoding)', () => {
       assert.equal(d.blocked, s.includes('BLOCKED'));
       assert.equal(septState(makeSeptEntry(s, l, pfn)), s);
       assert.equal(septEntryIsLeaf(makeSeptEntry(s, l, pfn)), ['PENDING', 'MAPPED', 'BLOCKED', 'PENDING_BLOCKED'].includes(s));
+      assert.equal(makeSeptEntry(s, l, Number(pfn)), makeSeptEntry(s, l, pfn), 'a number pfn builds the same entry');
     }));
+    assert.throws(() => makeSeptEntry('MAPPED', 1, 2 ** 40), /does not fit bits 51:12/);
   });
   it('rejects unknown states, stray bits and a non-zero FREE entry', () => {
     assert.throws(() => decodeSeptEntry(0x17n), /unknown state code 7/);
