@@ -82,10 +82,12 @@ export class TdpMmu {
     return { root: iter.root, gfn: iter.gfn, level: iter.level, old_spte: old, new_spte: nv };
   }
 
-  private hook(t: Thread, name: keyof ExternalSptOps, anchor: string, gfn: number, level: PgLevel, old: Spte | undefined, nv: Spte | undefined,
-    more: EventFields | undefined, call: () => number): number {
+  /** A kvm_x86_ops hook invocation is an event: enterHook(), call the hook, leaveHook(its return). */
+  private enterHook(t: Thread, name: keyof ExternalSptOps, anchor: string, gfn: number, level: PgLevel, old?: Spte, nv?: Spte, more?: EventFields): void {
     this.kvm.enterAt(t, 'hook', name, anchor, undefined, gfn, level, old, nv, more);
-    const r = call();
+  }
+
+  private leaveHook(t: Thread, r: number): number {
     this.kvm.leave(t, errno(r));
     return r;
   }
@@ -326,13 +328,13 @@ export class TdpMmu {
     const ops = this.ops!;
     if (!rfc || !was_present) {
       if (is_leaf) {
-        ret = this.hook(t, 'set_external_spte', 'set_external_spte_present.set_external_spte', gfn, level, undefined, nv, undefined,
-          () => ops.set_external_spte(t, gfn, level, sptePfn(nv)));
+        this.enterHook(t, 'set_external_spte', 'set_external_spte_present.set_external_spte', gfn, level, undefined, nv);
+        ret = this.leaveHook(t, ops.set_external_spte(t, gfn, level, sptePfn(nv)));
       } else {
         const ext = this.get_external_spt(t, gfn, nv, level);
         kvm.KVM_BUG_ON(t, ext === null, 'set_external_spte_present.bug_no_external_spt', 'non-leaf mirror SPTE without an external page table', f);
-        ret = this.hook(t, 'link_external_spt', 'set_external_spte_present.link_external_spt', gfn, level, undefined, undefined, { args: { external_spt: BigInt(ext ?? 0) << 12n } },
-          () => ops.link_external_spt(t, gfn, level, ext));
+        this.enterHook(t, 'link_external_spt', 'set_external_spte_present.link_external_spt', gfn, level, undefined, undefined, { args: { external_spt: BigInt(ext ?? 0) << 12n } });
+        ret = this.leaveHook(t, ops.link_external_spt(t, gfn, level, ext));
       }
     } else if (was_leaf && !is_leaf) {
       ret = this.split_external_spt(t, gfn, old, nv, level, true, 'set_external_spte_present.split_external_spt'); // demote
@@ -469,8 +471,8 @@ export class TdpMmu {
     }
     if (this.mirrorOn && sp.isMirror) {
       const ext = sp.externalSpt;
-      const r = this.hook(t, 'free_external_spt', 'handle_removed_pt.free_external_spt', sp.gfn, sp.level, undefined, undefined, { root, args: { external_spt: BigInt(ext ?? 0) << 12n } },
-        () => this.ops!.free_external_spt(t, sp.gfn, sp.level, ext));
+      this.enterHook(t, 'free_external_spt', 'handle_removed_pt.free_external_spt', sp.gfn, sp.level, undefined, undefined, { root, args: { external_spt: BigInt(ext ?? 0) << 12n } });
+      const r = this.leaveHook(t, this.ops!.free_external_spt(t, sp.gfn, sp.level, ext));
       if (kvm.WARN_ON(t, r !== 0, 'handle_removed_pt.free_external_spt', 'free_external_spt failed: the external page is leaked', 'WARN_ON')) sp.externalSpt = null;
     }
     this.tdp_mmu_free_sp(t, sp, 'handle_removed_pt');
@@ -505,8 +507,8 @@ export class TdpMmu {
     }
     kvm.lockdep_assert(t, 'write', 'remove_external_spte.lockdep');
     const pfn = sptePfn(old);
-    const ret = this.hook(t, 'remove_external_spte', 'remove_external_spte.hook', gfn, level, old, undefined, undefined,
-      () => this.ops!.remove_external_spte(t, gfn, level, pfn));
+    this.enterHook(t, 'remove_external_spte', 'remove_external_spte.hook', gfn, level, old);
+    const ret = this.leaveHook(t, this.ops!.remove_external_spte(t, gfn, level, pfn));
     if (ret !== 0) kvm.KVM_BUG_ON(t, true, 'remove_external_spte.bug_ret', `remove_external_spte returned ${errno(ret)}`, { root: 'mirror', gfn, level, old_spte: old });
     kvm.leave(t);
   }
@@ -519,9 +521,8 @@ export class TdpMmu {
     kvm.enter(t, 'call', 'split_external_spt', anchor, { ...f, args: { shared } });
     const ext = this.get_external_spt(t, gfn, nv, level);
     kvm.KVM_BUG_ON(t, ext === null, 'split_external_spt.bug_no_external_spt', 'the new child page table has no external page', f);
-    const split = this.ops!.split_external_spt!;
-    const ret = this.hook(t, 'split_external_spt', 'split_external_spt.hook', gfn, level, undefined, undefined, { args: { external_spt: BigInt(ext ?? 0) << 12n, shared } },
-      () => split.call(this.ops, t, gfn, level, ext, shared));
+    this.enterHook(t, 'split_external_spt', 'split_external_spt.hook', gfn, level, undefined, undefined, { args: { external_spt: BigInt(ext ?? 0) << 12n, shared } });
+    const ret = this.leaveHook(t, this.ops!.split_external_spt!(t, gfn, level, ext, shared));
     kvm.leave(t, errno(ret));
     return ret;
   }
