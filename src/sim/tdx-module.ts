@@ -69,7 +69,7 @@ export class TdxModule {
   hkidAssigned = true;
   /** TD epoch, advanced by TDH.MEM.TRACK. */
   private epoch = 0;
-  /** Epoch at which each blocked entry was blocked (key `${level}:${gfn}`). */
+  /** Epoch at which each blocked entry was blocked, by key(). */
   private blockedAt = new BlockedEpochs();
   /** S-EPT pages handed to the module: where their entries sit (level of the entries, first gfn). */
   private septPages = new Map<number, { gfn: number; level: PgLevel }>();
