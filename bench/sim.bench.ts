@@ -1,5 +1,6 @@
 // Simulator throughput: fault in and tear down a 4 GiB TD at 4K (1M mirror SPTEs plus their
 // S-EPT entries) with full event recording, then step randomly through the recording.
+import * as os from 'os';
 import type { BenchReport } from './run';
 import { simulate } from '../src/sim/simulate';
 import type { Scenario, ScenarioStep } from '../src/sim/scenario-types';
@@ -20,9 +21,11 @@ export default async (report: BenchReport): Promise<void> => {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const before = process.memoryUsage();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const rec = simulate(sc);
   const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   const peakRss = process.resourceUsage().maxRSS * 1024;
   // V8 hands freed heap pages back to the OS lazily (a later GC, a background task): measure
   // what the recording keeps once that has happened, and show the peak beside it.
@@ -30,8 +33,11 @@ export default async (report: BenchReport): Promise<void> => {
   await new Promise((r) => setTimeout(r, 100));
   gc?.();
   const after = process.memoryUsage();
+  report.note(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
   report.note(`${rec.length.toLocaleString('en-US')} events, ${sc.steps.length.toLocaleString('en-US')} steps${gc ? '' : ' (run node with --expose-gc for exact heap numbers)'}`);
   report.metric('4 GiB TD fault-in + teardown', (t1 - t0) / 1000, 's', 2);
+  // On a shared machine wall time includes waiting for a CPU; CPU time (GC threads included) does not.
+  report.metric('  CPU time of that run', (cpu.user + cpu.system) / 1e6, 's');
   report.metric('events per second', rec.length / ((t1 - t0) / 1000) / 1e6, 'M/s');
   report.metric('heap used by the recording', mb(after.heapUsed - before.heapUsed + after.arrayBuffers - before.arrayBuffers), 'MB', 500);
   report.metric('RSS after simulation (settled)', mb(after.rss), 'MB', 500);
