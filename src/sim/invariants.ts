@@ -18,7 +18,6 @@ import * as levels from './levels';
 const { is_shadow_present_pte, is_last_spte, spte_to_pfn, septEntryIsLeaf, septState, FROZEN_SPTE } = spte;
 const { pagesPerHpage, levelName } = levels;
 
-
 export class Invariants implements WriteObserver, PropagationWindows {
   /** Positions written by the event being built (parallel arrays, reused: no per-write tuple). */
   private pendingTable: TableKind[] = [];

@@ -140,21 +140,25 @@ export interface LeafSpteOptions {
 
 /** make_spte() for EPT with A/D bits enabled (the TDP MMU's normal case). */
 export function makeLeafSpte(o: LeafSpteOptions): Spte {
+  const addr = pfnBits(o.pfn, 0, 'pfn');
   const memtype = o.memtype ?? 6;
-  if (typeof o.pfn === 'number' && Number.isInteger(o.pfn) && o.pfn >= 0 && o.pfn <= MAX_PFN) {
-    if (!Number.isInteger(memtype) || memtype < 0 || memtype > 7) throw new RangeError(`memory type ${memtype} is not 0..7`);
-    // One BigInt per fault: the flags are cached per combination of options, the pfn is exact
-    // as a number (below 2^52 once shifted).
-    return leafFlags(o, memtype) | BigInt(o.pfn * 4096);
-  }
-  const pfn = BigInt(o.pfn);
-  if (pfn < 0n || pfn > SPTE_BASE_ADDR_MASK >> PAGE_SHIFT) throw new RangeError(`pfn 0x${pfn.toString(16)} does not fit bits 51:12`);
   if (!Number.isInteger(memtype) || memtype < 0 || memtype > 7) throw new RangeError(`memory type ${memtype} is not 0..7`);
-  return leafFlags(o, memtype) | (pfn << PAGE_SHIFT);
+  // The flags are cached per combination of options: a fault builds two BigInts, not a dozen.
+  return leafFlags(o, memtype) | addr;
 }
 
 /** The largest pfn bits 51:12 hold. */
 const MAX_PFN = 2 ** 40 - 1;
+
+/** pfn << PAGE_SHIFT | low (bits below 12), checked to fit bits 51:12 (`what` names the pfn in
+ *  the error). A number pfn is combined as a number (exact: below 2^52): one BigInt. */
+function pfnBits(pfn: bigint | number, low: number, what: string): Spte {
+  if (typeof pfn === 'number' && Number.isInteger(pfn) && pfn >= 0 && pfn <= MAX_PFN) return BigInt(pfn * 4096 + low);
+  const p = BigInt(pfn);
+  if (p < 0n || p > SPTE_BASE_ADDR_MASK >> PAGE_SHIFT) throw new RangeError(`${what} 0x${p.toString(16)} does not fit bits 51:12`);
+  return (p << PAGE_SHIFT) | BigInt(low);
+}
+
 const leafFlagsCache: Spte[] = [];
 
 /** Every bit make_spte() sets besides the pfn. */
@@ -378,11 +382,7 @@ const SEPT_LEVEL_MASK = 0xf0n;
 
 export function makeSeptEntry(state: SeptState, level: PgLevel, pfn: bigint | number): Spte {
   if (state === 'FREE') return 0n;
-  // A number pfn in range: the whole entry is exact as a number (one BigInt per SEAMCALL).
-  if (typeof pfn === 'number' && Number.isInteger(pfn) && pfn >= 0 && pfn <= MAX_PFN) return BigInt(pfn * 4096 + level * 2 ** SEPT_LEVEL_SHIFT + SEPT_STATES.indexOf(state));
-  const p = BigInt(pfn);
-  if (p < 0n || p > SPTE_BASE_ADDR_MASK >> PAGE_SHIFT) throw new RangeError(`S-EPT pfn 0x${p.toString(16)} does not fit bits 51:12`);
-  return BigInt(SEPT_STATES.indexOf(state)) | (BigInt(level) << BigInt(SEPT_LEVEL_SHIFT)) | (p << PAGE_SHIFT);
+  return pfnBits(pfn, level * 2 ** SEPT_LEVEL_SHIFT + SEPT_STATES.indexOf(state), 'S-EPT pfn');
 }
 
 export interface DecodedSeptEntry {
