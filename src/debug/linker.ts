@@ -3,7 +3,7 @@
 // ambiguous anchors stay missing, with the linker's reason; nothing is placed by guessing.
 import * as path from 'path';
 import { KernelLinker } from '../kernel/linker';
-import { KVM_DIR, kernelFileOf } from '../kernel/kernel-tree';
+import { KVM_DIR, kernelFileOf } from '../kernel/tree-files';
 import type { ProfileName } from '../sim/types';
 import type { AnchorLocator, AnchorLookup } from './locator';
 

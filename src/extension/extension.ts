@@ -2,17 +2,11 @@
 // extension-host suite test/e2e/suite/activation.test.ts): register commands and providers here,
 // and require() heavy modules (simulator, tree-sitter, webview host) inside their handlers.
 import * as vscode from 'vscode';
-import { SettingsService } from './config';
+import { SettingsService } from './settingsService';
+import type { ExtensionServices } from './services';
 import { registerReview, type ReviewApi } from './review/index';
 import { registerStepper, type StepperApi } from './stepper/index';
 import { registerDebugger, type TdpDebugSessions } from './debug/index';
-
-/** What every feature of the extension gets at activation. */
-export interface ExtensionServices {
-  context: vscode.ExtensionContext;
-  log: vscode.LogOutputChannel;
-  settings: SettingsService;
-}
 
 /** Returned by activate(), for the extension-host tests. */
 export interface ExtensionApi {

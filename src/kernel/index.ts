@@ -15,4 +15,4 @@ export {
 } from './cstructure';
 export { detectProfile, type DetectedProfile } from './profile';
 export { resolveAnchor, describe as describePattern, type AbsentCause, type FileLookup, type Location, type Resolution } from './resolve';
-export { KernelTreeError, locateKernelTarget, kernelFileOf, TREE_FILES, KVM_DIR, type KernelTarget } from './kernel-tree';
+export { KernelTreeError, locateKernelTarget, kernelFileOf, TREE_FILES, KVM_DIR, type KernelTarget } from './tree-files';

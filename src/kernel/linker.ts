@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import { ANCHORS, anchorById, type Anchor, type KernelFile } from '../sim/anchors';
 import type { ProfileName } from '../sim/types';
-import { KernelTreeError, locateKernelTarget, type KernelTarget } from './kernel-tree';
+import { KernelTreeError, locateKernelTarget, type KernelTarget } from './tree-files';
 import { loadCParser, type CParser } from './parser';
 import { detectProfile, type DetectedProfile } from './profile';
 import { resolveAnchor, type FileLookup, type Resolution } from './resolve';

@@ -10,7 +10,7 @@ import { ANCHORS, type KernelFile } from '../sim/anchors';
 import type { ProfileName } from '../sim/types';
 import { loadScenarioFile } from '../sim/scenario';
 import { KernelLinker } from '../kernel/linker';
-import { TREE_FILES, kernelFileOf } from '../kernel/kernel-tree';
+import { TREE_FILES, kernelFileOf } from '../kernel/tree-files';
 import { loadCParser, type CParser } from '../kernel/parser';
 import type { DetectedProfile } from '../kernel/profile';
 import { SourceFile } from '../kernel/source-file';

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { anchorById } from '../../sim/anchors';
 import { PROFILE_NAMES, type ProfileName } from '../../sim/types';
-import { KernelTreeError } from '../../kernel/kernel-tree';
+import { KernelTreeError } from '../../kernel/tree-files';
 import { KernelLinker, type LinkReport } from '../../kernel/linker';
 import type { Location, Resolution } from '../../kernel/resolve';
 import type { CliCommand, CliIO } from '../command';

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../extension';
+import type { ExtensionServices } from '../services';
 import { DEBUG_TYPE, TdpDebugSessions } from './sessions';
 import { isScenarioFile } from '../../debug/inputs';
 

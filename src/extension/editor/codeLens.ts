@@ -1,7 +1,7 @@
 // CodeLens above each modelled function of the linked tdp_mmu.c / tdx.c: how many times it ran
 // in the current simulation, with "previous call" / "next call" relative to the current event.
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../extension';
+import type { ExtensionServices } from '../services';
 import type { StepperController } from '../stepper/controller';
 import type { SourceLinks } from './sourceLinks';
 

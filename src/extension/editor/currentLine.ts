@@ -2,7 +2,7 @@
 // tdx.c) is revealed and highlighted, with an inline note of what happened there. An anchor the
 // linker cannot place is not drawn anywhere (the status bar and the webview say why).
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../extension';
+import type { ExtensionServices } from '../services';
 import { framesOf } from '../../debug/frames';
 import { noTreeLocator } from '../../debug/locator';
 import type { StepperController } from '../stepper/controller';

@@ -2,7 +2,7 @@
 // sptep, ... at the current event, taken from the frame of the function the pointer is in; and
 // for hook and kernel function names, how often they ran.
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../extension';
+import type { ExtensionServices } from '../services';
 import { ancestry } from '../../debug/frames';
 import type { StepperController } from '../stepper/controller';
 import { callCountText, hoverText } from './eventText';

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../extension';
+import type { ExtensionServices } from '../services';
 import { ANCHORS, anchorById, type Anchor, type KernelFile } from '../../sim/anchors';
 import type { ProfileName } from '../../sim/types';
 import type { KernelLinker } from '../../kernel/linker';

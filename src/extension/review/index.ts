@@ -2,7 +2,7 @@
 // activation: the review core (parser, tree-sitter, simulator) and the comment controller are
 // loaded by session.ts when a review command first runs.
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../extension';
+import type { ExtensionServices } from '../services';
 import type { StepperApi } from '../stepper/index';
 import { PostDocuments } from './documents';
 import { EXPORT_REVIEW_COMMAND, OPEN_IN_STEPPER_COMMAND, REVEAL_COMMAND, REVIEW_PATCH_COMMAND, REVIEW_SCHEME, REVIEW_WITH_SCENARIOS_COMMAND } from './links';

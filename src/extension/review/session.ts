@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../extension';
-import { SETTING_KEYS } from '../settings';
+import type { ExtensionServices } from '../services';
+import { SETTING_KEYS } from '../settingsRules';
 import type { StepperApi } from '../stepper/index';
 import { shippedScenarios, workspaceScenarios } from '../scenarios/scenarioTree';
 import { PatchParseError } from '../../patch/errors';

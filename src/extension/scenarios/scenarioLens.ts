@@ -1,7 +1,7 @@
 // CodeLens on scenario files: "Run in TDP MMU Simulator" at the top; while that scenario is the
 // current session, one lens per step to jump to its first event.
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../extension';
+import type { ExtensionServices } from '../services';
 import type { StepperController } from '../stepper/controller';
 
 export const RUN_SCENARIO_COMMAND = 'tdpMmuSim.runScenario';

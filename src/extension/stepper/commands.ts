@@ -2,7 +2,7 @@
 // kernel file is focused), go to event, run to this line, previous/next call of a function.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../extension';
+import type { ExtensionServices } from '../services';
 import { NEXT_CALL_COMMAND, PREVIOUS_CALL_COMMAND } from '../editor/codeLens';
 import type { SourceLinks } from '../editor/sourceLinks';
 import { SHOW_STEPPER_COMMAND } from '../editor/statusBar';

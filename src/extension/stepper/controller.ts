@@ -3,7 +3,7 @@
 // serializer), runs the stepping commands, and keeps the `tdpMmuSim.stepping` context key that
 // enables them. Editor features follow it through onDidChangeSession / onDidMove.
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../extension';
+import type { ExtensionServices } from '../services';
 import type { SourceLinks } from '../editor/sourceLinks';
 import type { Recording } from '../../sim/types';
 import type { Locate } from './positionView';

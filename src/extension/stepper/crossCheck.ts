@@ -3,7 +3,7 @@
 // the first trace event where the real kernel and the model disagree.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../extension';
+import type { ExtensionServices } from '../services';
 import type * as TraceApi from '../../trace';
 import type { CrossCheckResult } from '../../trace';
 import type { StepperController } from './controller';

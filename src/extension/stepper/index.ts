@@ -3,7 +3,7 @@
 // scenario view and CodeLens, and the commands. Nothing heavy happens here: the simulator runs
 // and the kernel tree is parsed only when a scenario is run.
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../extension';
+import type { ExtensionServices } from '../services';
 import { FunctionCallLenses } from '../editor/codeLens';
 import { CurrentLine } from '../editor/currentLine';
 import { SimulatedValueHovers } from '../editor/hovers';

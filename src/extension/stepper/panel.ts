@@ -3,7 +3,7 @@
 // webview and the current StepperSession. Without retainContextWhenHidden the webview is
 // destroyed when hidden: on coming back it says 'ready' and gets the whole picture again.
 import * as vscode from 'vscode';
-import type { StepperController } from './controller';
+import type { Locate } from './positionView';
 import type { HostMessage, WebviewMessage } from './protocol';
 import { newNonce, stepperHtml } from './html';
 import { MAX_ROWS_PER_REQUEST } from './protocol';
@@ -21,6 +21,15 @@ export function stepperWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewO
   return { enableScripts: true, localResourceRoots: stepperResourceRoots(extensionUri), retainContextWhenHidden: false };
 }
 
+/** What the panel needs of its owner (the StepperController): the current session and how to act. */
+export interface StepperPanelOwner {
+  readonly session: StepperSession | undefined;
+  readonly onDidChangeSession: vscode.Event<unknown>;
+  readonly locate: Locate;
+  revealEvent(seq: number, frame?: number): void;
+  panelClosed(panel: StepperPanel): void;
+}
+
 export class StepperPanel implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private sessionSub: { dispose(): void } | undefined;
@@ -28,7 +37,7 @@ export class StepperPanel implements vscode.Disposable {
 
   constructor(
     readonly panel: vscode.WebviewPanel,
-    private readonly controller: StepperController,
+    private readonly controller: StepperPanelOwner,
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
   ) {

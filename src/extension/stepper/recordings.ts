@@ -3,7 +3,7 @@
 // shown as they are; cancellation (trace imports can be long) throws vscode.CancellationError.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { Settings } from '../settings';
+import type { Settings } from '../settingsRules';
 import type { ProfileName, Recording } from '../../sim/types';
 import { loadScenarioFile, ScenarioError } from '../../sim/scenario';
 import { SimInputError, simulate, simulateWithProfile, type SimulateOptions } from '../../sim/simulate';

@@ -5,11 +5,11 @@ import * as os from 'os';
 import * as path from 'path';
 import * as esbuild from 'esbuild';
 import { KernelLinker } from '../../../src/kernel/linker';
-import { KernelTreeError, kernelFileOf, locateKernelTarget } from '../../../src/kernel/kernel-tree';
+import { KernelTreeError, kernelFileOf, locateKernelTarget } from '../../../src/kernel/tree-files';
 import { C_GRAMMAR_WASM, RUNTIME_WASM, loadCParser, wasmPaths } from '../../../src/kernel/parser';
 import { FIXTURES, fixtureFile, fixtureTree } from './helpers';
 
-describe('kernel/kernel-tree: what a path is', () => {
+describe('kernel/tree-files: what a path is', () => {
   it('a tree root, its arch/x86/kvm directory, or a C file', () => {
     const root = locateKernelTarget(fixtureTree('pre-tdx'));
     assert.equal(root.kind, 'tree');

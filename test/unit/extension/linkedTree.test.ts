@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { TDP_MMU_C, resolveKernelTree, KernelTreeInputs } from '../../../src/extension/kernel-tree';
+import { TDP_MMU_C, resolveKernelTree, KernelTreeInputs } from '../../../src/extension/linkedTree';
 
 const trees = new Set(['/src/linux', '/home/me/linux', '/work/ws/linux', '/env/tree'].map((t) => `${t}/${TDP_MMU_C}`));
 const inputs = (over: Partial<KernelTreeInputs>): KernelTreeInputs => ({

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
-import { SETTING_KEYS, PropertySchema, manifestSettings, readSettings, whyInvalid } from '../../../src/extension/settings';
+import { SETTING_KEYS, PropertySchema, manifestSettings, readSettings, whyInvalid } from '../../../src/extension/settingsRules';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8'));
 const schemas = manifestSettings(manifest);

@@ -1,11 +1,11 @@
-// VS Code glue for settings.ts and kernel-tree.ts: reads tdpMmuSim.* (re-reading on change),
+// VS Code glue for settingsRules.ts and linkedTree.ts: reads tdpMmuSim.* (re-reading on change),
 // warns about each value it cannot use, with a button to the setting, and finds the kernel tree.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { KernelTree, TDP_MMU_C, resolveKernelTree } from './kernel-tree';
-import { PropertySchema, SettingProblem, Settings, UserValue, manifestSettings, readSettings } from './settings';
+import { KernelTree, TDP_MMU_C, resolveKernelTree } from './linkedTree';
+import { PropertySchema, SettingProblem, Settings, UserValue, manifestSettings, readSettings } from './settingsRules';
 
 const SECTION = 'tdpMmuSim';
 
@@ -53,7 +53,7 @@ export class SettingsService implements vscode.Disposable {
     return { problems, kernelTree: tree };
   }
 
-  /** The kernel tree to link to, per kernel-tree.ts; looks below the workspace folders only when needed. */
+  /** The kernel tree to link to, per linkedTree.ts; looks below the workspace folders only when needed. */
   async kernelTree(): Promise<KernelTree> {
     const folders = (vscode.workspace.workspaceFolders ?? [])
       .filter((f) => f.uri.scheme === 'file')

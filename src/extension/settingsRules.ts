@@ -1,12 +1,12 @@
 // The extension's settings, read and checked. Pure (no `vscode` import) so the rules are unit
-// tested; config.ts is the VS Code glue. Each setting's type, default, enum and range come from
+// tested; settingsService.ts is the VS Code glue. Each setting's type, default, enum and range come from
 // the manifest (package.json contributes.configuration), never from a second copy here.
 import type { ProfileName } from '../sim/types';
 
 export type ProfileSetting = 'auto' | ProfileName;
 
 export interface Settings {
-  /** As written by the user ('' = find it); see kernel-tree.ts for how it resolves. */
+  /** As written by the user ('' = find it); see linkedTree.ts for how it resolves. */
   kernelTree: string;
   profile: ProfileSetting;
   highlightEnabled: boolean;
