@@ -314,7 +314,8 @@ describe('stepper and debugger: one session, one position', function () {
       scenario: path.join(scenarios, 'split-private-2m-rfc.tdpsim.yaml'), stopOnEntry: true,
     });
     assert.ok(started);
-    const pos = await until('the debugger to stop on entry', () => api.debug.position());
+    // Launching runs the whole simulation first: allow for a loaded machine.
+    const pos = await until('the debugger to stop on entry', () => api.debug.position(), 30_000);
     const s = await until('the stepper to adopt the recording', () => stepper.controller.session?.rec === pos.recording && stepper.controller.session);
     assert.strictEqual(s.position, pos.seq);
 
